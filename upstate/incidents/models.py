@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from upstate.lib.codes import new_code
+from upstate.orgs.models import Organization
+from upstate.pages.models import Component, ComponentStatus, StatusPage
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+    POSTMORTEM = "postmortem", "Postmortem"
+
+    @property
+    def is_active(self) -> bool:
+        return self not in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM)
+
+    def suggested_next(self) -> IncidentStatus:
+        """What the composer pre-selects after an update with this status."""
+        order = [self.INVESTIGATING, self.IDENTIFIED, self.MONITORING, self.RESOLVED]
+        if self not in order or self == self.RESOLVED:
+            return IncidentStatus.RESOLVED
+        return order[order.index(self) + 1]
+
+
+ACTIVE_STATUSES = [s.value for s in IncidentStatus if s.is_active]
+
+
+class Impact(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+    CRITICAL = "critical", "Critical"
+
+    def component_status(self) -> ComponentStatus | None:
+        """The status an incident of this impact gives its components; None leaves them as is."""
+        return {
+            Impact.NONE: None,
+            Impact.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
+            Impact.MAJOR: ComponentStatus.PARTIAL_OUTAGE,
+            Impact.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
+        }[self]
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+    @property
+    def default_response_minutes(self) -> int:
+        return {"critical": 15, "high": 60, "medium": 240, "low": 1440}[self.value]
+
+
+class Category(models.TextChoices):
+    OUTAGE = "outage", "Outage"
+    SECURITY = "security", "Security"
+    PERFORMANCE = "performance", "Performance"
+    BUG = "bug", "Bug"
+    INFRASTRUCTURE = "infrastructure", "Infrastructure"
+    DATA = "data", "Data"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+
+
+class Source(models.TextChoices):
+    PERSON = "person", "Person"
+    API = "api", "API"
+    MONITOR = "monitor", "Monitor"
+
+
+class Incident(models.Model):
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="incidents")
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="incidents")
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    title = models.CharField(max_length=255)
+    # Copy of the latest update's status, kept because the page builder and the
+    # pager query active incidents (see the partial index below).
+    status = models.CharField(max_length=16, choices=IncidentStatus.choices)
+    impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.MINOR)
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PERSON)
+    backfilled = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_incidents",
+    )
+    started_at = models.DateTimeField()  # triggered
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    monitoring_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    components = models.ManyToManyField(Component, through="IncidentComponent")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["page"],
+                name="incident_active_by_page",
+                condition=models.Q(resolved_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return IncidentStatus(self.status).is_active
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+
+class IncidentComponent(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    # Null follows the incident's impact; a value overrides it for this component.
+    status_override = models.CharField(max_length=24, choices=ComponentStatus.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "component"], name="one_affected_row")
+        ]
+
+    def asserted_status(self, impact: str) -> ComponentStatus | None:
+        """The status this incident imposes on the component while it is active."""
+        if self.status_override:
+            return ComponentStatus(self.status_override)
+        return Impact(impact).component_status()
+
+
+class IncidentUpdate(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    status = models.CharField(max_length=16, choices=IncidentStatus.choices)
+    message = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    notify = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class UpdateComponentChange(models.Model):
+    """Which components an update changed, from what to what (kept if a component is deleted)."""
+
+    update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="changes")
+    component = models.ForeignKey(Component, null=True, on_delete=models.SET_NULL, related_name="+")
+    component_code = models.CharField(max_length=12)
+    name = models.CharField(max_length=255)
+    old_status = models.CharField(max_length=24, choices=ComponentStatus.choices)
+    new_status = models.CharField(max_length=24, choices=ComponentStatus.choices)
+
+
+class PostmortemStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Postmortem(models.Model):
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
+    title = models.CharField(max_length=255, blank=True)
+    summary = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    root_cause = models.TextField(blank=True)
+    corrective_actions = models.TextField(blank=True)
+    timeline = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=PostmortemStatus.choices, default=PostmortemStatus.DRAFT
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PostmortemStatus.PUBLISHED
+
+
+class ActionItem(models.Model):
+    postmortem = models.ForeignKey(
+        Postmortem, on_delete=models.CASCADE, related_name="action_items"
+    )
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    title = models.CharField(max_length=255)
+    owner = models.CharField(max_length=120, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]

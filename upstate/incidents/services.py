@@ -1,0 +1,354 @@
+"""State changes of incidents, their updates and postmortems."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from upstate.incidents.models import (
+    ActionItem,
+    Category,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentStatus,
+    IncidentUpdate,
+    Postmortem,
+    PostmortemStatus,
+    Severity,
+    Source,
+    UpdateComponentChange,
+    Visibility,
+)
+from upstate.lib.errors import InvalidInput
+from upstate.pages.health import component_statuses
+from upstate.pages.models import Component, ComponentStatus, StatusPage
+from upstate.public.publish import request_rebuild
+
+MAX_MESSAGE = 25_000
+# A component named in an incident; None follows the incident's impact.
+ComponentChanges = dict[Component, str | None]
+
+POSTMORTEM_MESSAGE = "A postmortem for this incident has been published."
+
+
+def _choice(field: str, value: Any, choices: type, *, blank: bool = False) -> str:
+    if blank and value in (None, ""):
+        return ""
+    if value not in choices.values:
+        raise InvalidInput(field, f"must be one of {', '.join(choices.values)}")
+    return value
+
+
+def _title(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("title", "must not be empty")
+    if len(value.strip()) > 255:
+        raise InvalidInput("title", "must be at most 255 characters")
+    return value.strip()
+
+
+def _message(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput("message", "must be text")
+    if len(value) > MAX_MESSAGE:
+        raise InvalidInput("message", f"must be at most {MAX_MESSAGE} characters")
+    return value.strip()
+
+
+def _check_components(page: StatusPage, components: ComponentChanges) -> None:
+    for component, status in components.items():
+        if component.page_id != page.id:
+            raise InvalidInput("component_ids", f"{component.code} belongs to another page")
+        if status not in (None, ""):
+            _choice(f"components.{component.code}", status, ComponentStatus)
+
+
+def _apply_components(incident: Incident, components: ComponentChanges) -> None:
+    for component, status in components.items():
+        IncidentComponent.objects.update_or_create(
+            incident=incident,
+            component=component,
+            defaults={"status_override": status or ""},
+        )
+
+
+def _record_changes(
+    update: IncidentUpdate,
+    before: dict[int, ComponentStatus],
+    named: set[int],
+) -> None:
+    """Store the components whose status this update changed, and the ones it named."""
+    after = component_statuses(update.incident.page)
+    changed = {cid for cid, status in after.items() if before.get(cid) != status} | named
+    rows = Component.objects.filter(id__in=changed).select_related("group")
+    UpdateComponentChange.objects.bulk_create(
+        UpdateComponentChange(
+            update=update,
+            component=c,
+            component_code=c.code,
+            name=c.display_name,
+            old_status=before.get(c.id, after[c.id]),
+            new_status=after[c.id],
+        )
+        for c in rows
+    )
+
+
+def _stamp_status(incident: Incident, status: IncidentStatus, at: datetime) -> None:
+    incident.status = status
+    if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+        incident.monitoring_at = at
+    if status.is_active:
+        incident.resolved_at = None
+    elif incident.resolved_at is None:
+        incident.resolved_at = at
+
+
+@transaction.atomic
+def create_incident(
+    *,
+    page: StatusPage,
+    title: str,
+    status: str = IncidentStatus.INVESTIGATING,
+    impact: str = Impact.MINOR,
+    severity: str = "",
+    category: str = "",
+    components: ComponentChanges | None = None,
+    message: str = "",
+    visibility: str = Visibility.PUBLIC,
+    notify: bool = True,
+    started_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+    author: AbstractBaseUser | None = None,
+    source: str = Source.PERSON,
+) -> Incident:
+    """Declare an incident, or backfill a past one by giving `resolved_at`."""
+    now = timezone.now()
+    components = components or {}
+    title = _title(title)
+    status = IncidentStatus(_choice("status", status, IncidentStatus))
+    if status == IncidentStatus.POSTMORTEM:
+        raise InvalidInput("status", "postmortem is set by publishing a postmortem")
+    impact = _choice("impact", impact, Impact)
+    severity = _choice("severity", severity, Severity, blank=True)
+    category = _choice("category", category, Category, blank=True)
+    visibility = _choice("visibility", visibility, Visibility)
+    message = _message(message)
+    _check_components(page, components)
+    started_at = started_at or now
+    if started_at > now:
+        raise InvalidInput("started_at", "must not be in the future")
+    backfilled = resolved_at is not None
+    if backfilled:
+        if resolved_at > now:
+            raise InvalidInput("resolved_at", "must not be in the future")
+        if resolved_at < started_at:
+            raise InvalidInput("resolved_at", "must be after started_at")
+        status = IncidentStatus.RESOLVED
+    elif not status.is_active:
+        resolved_at = now
+
+    before = component_statuses(page)
+    incident = Incident.objects.create(
+        org=page.org,
+        page=page,
+        title=title,
+        status=status,
+        impact=impact,
+        severity=severity,
+        category=category,
+        visibility=visibility,
+        source=source,
+        backfilled=backfilled,
+        started_at=started_at,
+        resolved_at=resolved_at,
+        monitoring_at=started_at if status == IncidentStatus.MONITORING else None,
+    )
+    _apply_components(incident, components)
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        status=status,
+        message=message,
+        author=author,
+        notify=notify and not backfilled,
+        created_at=resolved_at if backfilled else started_at,
+    )
+    _record_changes(update, before, {c.id for c in components})
+    request_rebuild(page.id)
+    return incident
+
+
+@transaction.atomic
+def post_update(
+    *,
+    incident: Incident,
+    status: str,
+    message: str = "",
+    components: ComponentChanges | None = None,
+    notify: bool = True,
+    author: AbstractBaseUser | None = None,
+) -> IncidentUpdate:
+    """Add a timeline entry; its status becomes the incident's (any status may follow any)."""
+    status = IncidentStatus(_choice("status", status, IncidentStatus))
+    if status == IncidentStatus.POSTMORTEM:
+        raise InvalidInput("status", "postmortem is set by publishing a postmortem")
+    components = components or {}
+    message = _message(message)
+    _check_components(incident.page, components)
+    incident = Incident.objects.select_for_update().get(id=incident.id)
+    now = timezone.now()
+    before = component_statuses(incident.page)
+    _apply_components(incident, components)
+    _stamp_status(incident, status, now)
+    incident.save()
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        status=status,
+        message=message,
+        author=author,
+        notify=notify,
+        created_at=now,
+    )
+    _record_changes(update, before, {c.id for c in components})
+    request_rebuild(incident.page_id)
+    return update
+
+
+INCIDENT_FIELDS = {"title", "impact", "severity", "category", "visibility", "started_at"}
+
+
+@transaction.atomic
+def change_incident(*, incident: Incident, **fields: Any) -> Incident:
+    """Edit an incident's details without posting to its timeline."""
+    unknown = set(fields) - INCIDENT_FIELDS
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "unknown field")
+    if "title" in fields:
+        incident.title = _title(fields["title"])
+    if "impact" in fields:
+        incident.impact = _choice("impact", fields["impact"], Impact)
+    if "severity" in fields:
+        incident.severity = _choice("severity", fields["severity"], Severity, blank=True)
+    if "category" in fields:
+        incident.category = _choice("category", fields["category"], Category, blank=True)
+    if "visibility" in fields:
+        incident.visibility = _choice("visibility", fields["visibility"], Visibility)
+    if "started_at" in fields and fields["started_at"] is not None:
+        started_at = fields["started_at"]
+        if started_at > timezone.now():
+            raise InvalidInput("started_at", "must not be in the future")
+        if incident.resolved_at and started_at > incident.resolved_at:
+            raise InvalidInput("started_at", "must be before resolved_at")
+        incident.started_at = started_at
+    incident.save()
+    request_rebuild(incident.page_id)
+    return incident
+
+
+@transaction.atomic
+def acknowledge_incident(*, incident: Incident, user: AbstractBaseUser | None = None) -> Incident:
+    """Mark the incident as taken; the first acknowledgement sets MTTA and the owner."""
+    incident = Incident.objects.select_for_update().get(id=incident.id)
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = timezone.now()
+    if incident.owner_id is None and user is not None:
+        incident.owner = user
+    incident.save()
+    return incident
+
+
+@transaction.atomic
+def delete_incident(*, incident: Incident) -> None:
+    """Remove the incident, its updates and postmortem everywhere."""
+    page_id = incident.page_id
+    incident.delete()
+    request_rebuild(page_id)
+
+
+POSTMORTEM_FIELDS = ("title", "summary", "impact", "root_cause", "corrective_actions", "timeline")
+
+
+def _action_items(items: list[dict[str, Any]]) -> list[ActionItem]:
+    built = []
+    for index, item in enumerate(items):
+        title = item.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise InvalidInput(f"action_items.{index}.title", "must not be empty")
+        due = item.get("due_date")
+        if due is not None and not isinstance(due, date):
+            raise InvalidInput(f"action_items.{index}.due_date", "must be a date")
+        built.append(
+            ActionItem(
+                title=title.strip()[:255],
+                owner=(item.get("owner") or "")[:120],
+                due_date=due,
+                done=bool(item.get("done", False)),
+                position=index,
+            )
+        )
+    return built
+
+
+@transaction.atomic
+def save_postmortem(
+    *, incident: Incident, action_items: list[dict[str, Any]] | None = None, **fields: Any
+) -> Postmortem:
+    """Create or replace the postmortem's text and action items; stays draft until published."""
+    if incident.is_active:
+        raise InvalidInput("incident", "resolve the incident before writing its postmortem")
+    unknown = set(fields) - set(POSTMORTEM_FIELDS)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "unknown field")
+    for key, value in fields.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(key, "must be text")
+        if value is not None and len(value) > MAX_MESSAGE:
+            raise InvalidInput(key, f"must be at most {MAX_MESSAGE} characters")
+    postmortem, _ = Postmortem.objects.get_or_create(incident=incident)
+    for key, value in fields.items():
+        setattr(postmortem, key, value or "")
+    postmortem.save()
+    if action_items is not None:
+        items = _action_items(action_items)
+        postmortem.action_items.all().delete()
+        for item in items:
+            item.postmortem = postmortem
+        ActionItem.objects.bulk_create(items)
+    if postmortem.is_published:
+        request_rebuild(incident.page_id)
+    return postmortem
+
+
+@transaction.atomic
+def publish_postmortem(*, incident: Incident, author: AbstractBaseUser | None = None) -> Postmortem:
+    """Publish the draft; the incident moves to `postmortem` without notifying anyone."""
+    postmortem = Postmortem.objects.select_for_update().filter(incident=incident).first()
+    if postmortem is None:
+        raise InvalidInput("postmortem", "write the postmortem before publishing it")
+    if not (postmortem.summary or postmortem.root_cause):
+        raise InvalidInput("summary", "a published postmortem needs a summary or a root cause")
+    if postmortem.is_published:
+        return postmortem
+    now = timezone.now()
+    postmortem.status = PostmortemStatus.PUBLISHED
+    postmortem.published_at = now
+    postmortem.save()
+    incident.status = IncidentStatus.POSTMORTEM
+    incident.save(update_fields=["status", "updated_at"])
+    IncidentUpdate.objects.create(
+        incident=incident,
+        status=IncidentStatus.POSTMORTEM,
+        message=POSTMORTEM_MESSAGE,
+        author=author,
+        notify=False,
+        created_at=now,
+    )
+    request_rebuild(incident.page_id)
+    return postmortem

@@ -1,0 +1,188 @@
+"""State changes of scheduled maintenance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from upstate.lib.errors import InvalidInput
+from upstate.maintenance.models import Maintenance, MaintenanceStatus, MaintenanceUpdate
+from upstate.pages.models import Component, StatusPage
+from upstate.public.publish import request_rebuild
+
+MAX_MESSAGE = 25_000
+
+DEFAULT_MESSAGES = {
+    MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is currently in progress.",
+    MaintenanceStatus.VERIFYING: "Maintenance work is done; we are verifying the results.",
+    MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
+}
+
+
+def _title(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("title", "must not be empty")
+    if len(value.strip()) > 255:
+        raise InvalidInput("title", "must be at most 255 characters")
+    return value.strip()
+
+
+def _message(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput("message", "must be text")
+    if len(value) > MAX_MESSAGE:
+        raise InvalidInput("message", f"must be at most {MAX_MESSAGE} characters")
+    return value.strip()
+
+
+def _window(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidInput("ends_at", "must be after starts_at")
+
+
+def _components(page: StatusPage, components: list[Component]) -> list[Component]:
+    for component in components:
+        if component.page_id != page.id:
+            raise InvalidInput("component_ids", f"{component.code} belongs to another page")
+    return components
+
+
+@transaction.atomic
+def schedule_maintenance(
+    *,
+    page: StatusPage,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    message: str = "",
+    components: list[Component] | None = None,
+    auto_start: bool = True,
+    auto_complete: bool = True,
+    author: AbstractBaseUser | None = None,
+) -> Maintenance:
+    title = _title(title)
+    message = _message(message)
+    _window(starts_at, ends_at)
+    components = _components(page, components or [])
+    maintenance = Maintenance.objects.create(
+        org=page.org,
+        page=page,
+        title=title,
+        message=message,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        auto_start=auto_start,
+        auto_complete=auto_complete,
+    )
+    maintenance.components.set(components)
+    MaintenanceUpdate.objects.create(
+        maintenance=maintenance,
+        status=MaintenanceStatus.SCHEDULED,
+        message=message,
+        author=author,
+        created_at=timezone.now(),
+    )
+    request_rebuild(page.id)
+    return maintenance
+
+
+MAINTENANCE_FIELDS = {"title", "message", "starts_at", "ends_at", "auto_start", "auto_complete"}
+
+
+@transaction.atomic
+def change_maintenance(
+    *, maintenance: Maintenance, components: list[Component] | None = None, **fields: Any
+) -> Maintenance:
+    unknown = set(fields) - MAINTENANCE_FIELDS
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "unknown field")
+    if "title" in fields:
+        maintenance.title = _title(fields["title"])
+    if "message" in fields:
+        maintenance.message = _message(fields["message"])
+    for key in ("starts_at", "ends_at"):
+        if fields.get(key) is not None:
+            setattr(maintenance, key, fields[key])
+    for key in ("auto_start", "auto_complete"):
+        if key in fields and fields[key] is not None:
+            setattr(maintenance, key, bool(fields[key]))
+    _window(maintenance.starts_at, maintenance.ends_at)
+    maintenance.save()
+    if components is not None:
+        maintenance.components.set(_components(maintenance.page, components))
+    request_rebuild(maintenance.page_id)
+    return maintenance
+
+
+@transaction.atomic
+def post_maintenance_update(
+    *,
+    maintenance: Maintenance,
+    status: str,
+    message: str = "",
+    author: AbstractBaseUser | None = None,
+) -> MaintenanceUpdate:
+    """Move the maintenance to `status` (by hand or by the worker) with a timeline entry."""
+    if status not in MaintenanceStatus.values:
+        raise InvalidInput("status", f"must be one of {', '.join(MaintenanceStatus.values)}")
+    status = MaintenanceStatus(status)
+    maintenance = Maintenance.objects.select_for_update().get(id=maintenance.id)
+    now = timezone.now()
+    maintenance.status = status
+    if status.holds_components and maintenance.started_at is None:
+        maintenance.started_at = now
+    if status == MaintenanceStatus.COMPLETED:
+        maintenance.completed_at = now
+    else:
+        maintenance.completed_at = None
+    maintenance.save()
+    update = MaintenanceUpdate.objects.create(
+        maintenance=maintenance,
+        status=status,
+        message=_message(message) or DEFAULT_MESSAGES.get(status, ""),
+        author=author,
+        created_at=now,
+    )
+    request_rebuild(maintenance.page_id)
+    return update
+
+
+@transaction.atomic
+def delete_maintenance(*, maintenance: Maintenance) -> None:
+    page_id = maintenance.page_id
+    maintenance.delete()
+    request_rebuild(page_id)
+
+
+def advance_due_maintenance(now: datetime | None = None) -> int:
+    """Start and complete maintenance whose window edge has passed; returns how many moved.
+    Each move re-reads the row under lock, so two workers never post the same transition."""
+    now = now or timezone.now()
+    moved = 0
+    unfinished = Maintenance.objects.exclude(status=MaintenanceStatus.COMPLETED)
+    due_start = unfinished.filter(
+        status=MaintenanceStatus.SCHEDULED, auto_start=True, starts_at__lte=now, ends_at__gt=now
+    )
+    for maintenance in due_start:
+        moved += _advance(maintenance, MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS)
+    due_end = unfinished.filter(auto_complete=True, ends_at__lte=now)
+    for maintenance in due_end:
+        moved += _advance(maintenance, maintenance.status, MaintenanceStatus.COMPLETED)
+    return moved
+
+
+@transaction.atomic
+def _advance(maintenance: Maintenance, expected: str, target: MaintenanceStatus) -> int:
+    claimed = Maintenance.objects.filter(id=maintenance.id, status=expected).update(
+        updated_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    post_maintenance_update(maintenance=maintenance, status=target)
+    return 1

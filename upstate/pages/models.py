@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.db import models
+
+from upstate.lib.codes import new_code
+from upstate.orgs.models import Organization
+
+
+class ComponentStatus(models.TextChoices):
+    """Ordered from best to worst: the declaration order is the scale `worst()` uses."""
+
+    OPERATIONAL = "operational", "Operational"
+    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
+    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+    MAJOR_OUTAGE = "major_outage", "Major outage"
+
+    @property
+    def rank(self) -> int:
+        return list(ComponentStatus).index(self)
+
+    @classmethod
+    def worst(cls, statuses: list[ComponentStatus] | list[str]) -> ComponentStatus:
+        """The worst of the given statuses; operational when there are none."""
+        members = [cls(s) for s in statuses]
+        return max(members, key=lambda s: s.rank, default=cls.OPERATIONAL)
+
+
+class StatusPage(models.Model):
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="pages")
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    custom_domain = models.CharField(max_length=253, unique=True, null=True, blank=True)
+    logo_url = models.URLField(blank=True)
+    accent_color = models.CharField(max_length=7, default="#2563eb")
+    time_zone = models.CharField(max_length=64, default="Etc/UTC")
+    show_severity = models.BooleanField(default=True)
+    private = models.BooleanField(default=False)
+    support_url = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ComponentGroup(models.Model):
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="groups")
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Component(models.Model):
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="components")
+    group = models.ForeignKey(
+        ComponentGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="components"
+    )
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    # What the component reports with no incident or maintenance touching it.
+    baseline_status = models.CharField(
+        max_length=24, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL
+    )
+    showcase = models.BooleanField(default=True)
+    only_show_if_degraded = models.BooleanField(default=False)
+    start_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        """'Group - Child' as Statuspage names grouped components in updates."""
+        return f"{self.group.name} - {self.name}" if self.group_id else self.name

@@ -1,0 +1,209 @@
+"""State changes of pages, component groups and components."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.db import transaction
+
+from upstate.lib.errors import InvalidInput
+from upstate.orgs.models import Organization
+from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
+from upstate.public.publish import request_rebuild
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+PAGE_FIELDS = {
+    "name",
+    "slug",
+    "description",
+    "custom_domain",
+    "logo_url",
+    "accent_color",
+    "time_zone",
+    "show_severity",
+    "private",
+    "support_url",
+}
+
+
+def _clean_page_fields(page: StatusPage | None, fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - PAGE_FIELDS
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "unknown field")
+    cleaned = dict(fields)
+    if "name" in cleaned:
+        cleaned["name"] = _required_text("name", cleaned["name"], 120)
+    if "slug" in cleaned:
+        slug = (cleaned["slug"] or "").strip().lower()
+        if not SLUG_RE.match(slug):
+            raise InvalidInput("slug", "use 1-60 lowercase letters, digits and hyphens")
+        clash = StatusPage.objects.filter(slug=slug)
+        if page is not None:
+            clash = clash.exclude(id=page.id)
+        if clash.exists():
+            raise InvalidInput("slug", "is already taken")
+        cleaned["slug"] = slug
+    if "custom_domain" in cleaned:
+        domain = (cleaned["custom_domain"] or "").strip().lower().rstrip(".") or None
+        if domain is not None:
+            if not DOMAIN_RE.match(domain):
+                raise InvalidInput("custom_domain", "is not a valid host name")
+            clash = StatusPage.objects.filter(custom_domain=domain)
+            if page is not None:
+                clash = clash.exclude(id=page.id)
+            if clash.exists():
+                raise InvalidInput("custom_domain", "is already used by another page")
+        cleaned["custom_domain"] = domain
+    if "accent_color" in cleaned and not COLOR_RE.match(cleaned["accent_color"] or ""):
+        raise InvalidInput("accent_color", "must be a colour like #2563eb")
+    if "time_zone" in cleaned and cleaned["time_zone"] not in _time_zones():
+        raise InvalidInput("time_zone", "is not a known IANA time zone")
+    for key in ("description", "logo_url", "support_url"):
+        if key in cleaned and cleaned[key] is None:
+            cleaned[key] = ""
+    return cleaned
+
+
+def _time_zones() -> set[str]:
+    return available_timezones() | {"Etc/UTC", "UTC"}
+
+
+def _required_text(field: str, value: Any, max_length: int) -> str:
+    text = (value or "").strip() if isinstance(value, str) or value is None else None
+    if text is None:
+        raise InvalidInput(field, "must be text")
+    if not text:
+        raise InvalidInput(field, "must not be empty")
+    if len(text) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters")
+    return text
+
+
+@transaction.atomic
+def create_page(*, org: Organization, name: str, slug: str, **fields: Any) -> StatusPage:
+    cleaned = _clean_page_fields(None, {"name": name, "slug": slug, **fields})
+    page = StatusPage.objects.create(org=org, **cleaned)
+    request_rebuild(page.id)
+    return page
+
+
+@transaction.atomic
+def update_page(*, page: StatusPage, **fields: Any) -> StatusPage:
+    for key, value in _clean_page_fields(page, fields).items():
+        setattr(page, key, value)
+    page.save()
+    request_rebuild(page.id)
+    return page
+
+
+@transaction.atomic
+def delete_page(*, page: StatusPage) -> None:
+    page_id = page.id
+    page.delete()
+    request_rebuild(page_id)
+
+
+def _next_position(queryset: Any) -> int:
+    last = queryset.order_by("-position").values_list("position", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+@transaction.atomic
+def create_group(
+    *, page: StatusPage, name: str, description: str = "", position: int | None = None
+) -> ComponentGroup:
+    group = ComponentGroup.objects.create(
+        page=page,
+        name=_required_text("name", name, 120),
+        description=description or "",
+        position=_next_position(page.groups) if position is None else position,
+    )
+    request_rebuild(page.id)
+    return group
+
+
+@transaction.atomic
+def update_group(*, group: ComponentGroup, **fields: Any) -> ComponentGroup:
+    if "name" in fields:
+        group.name = _required_text("name", fields["name"], 120)
+    if "description" in fields:
+        group.description = fields["description"] or ""
+    if "position" in fields and fields["position"] is not None:
+        group.position = fields["position"]
+    group.save()
+    request_rebuild(group.page_id)
+    return group
+
+
+@transaction.atomic
+def delete_group(*, group: ComponentGroup) -> None:
+    """Deletes the group; its components stay, ungrouped."""
+    page_id = group.page_id
+    group.delete()
+    request_rebuild(page_id)
+
+
+def _clean_group(page: StatusPage, group: ComponentGroup | None) -> ComponentGroup | None:
+    if group is not None and group.page_id != page.id:
+        raise InvalidInput("group_id", "belongs to another page")
+    return group
+
+
+def _clean_status(field: str, value: Any) -> str:
+    if value not in ComponentStatus.values:
+        raise InvalidInput(field, f"must be one of {', '.join(ComponentStatus.values)}")
+    return value
+
+
+@transaction.atomic
+def create_component(
+    *,
+    page: StatusPage,
+    name: str,
+    description: str = "",
+    group: ComponentGroup | None = None,
+    position: int | None = None,
+    baseline_status: str = ComponentStatus.OPERATIONAL,
+    only_show_if_degraded: bool = False,
+) -> Component:
+    component = Component.objects.create(
+        page=page,
+        name=_required_text("name", name, 120),
+        description=description or "",
+        group=_clean_group(page, group),
+        position=_next_position(page.components) if position is None else position,
+        baseline_status=_clean_status("status", baseline_status),
+        only_show_if_degraded=only_show_if_degraded,
+    )
+    request_rebuild(page.id)
+    return component
+
+
+@transaction.atomic
+def update_component(*, component: Component, **fields: Any) -> Component:
+    if "name" in fields:
+        component.name = _required_text("name", fields["name"], 120)
+    if "description" in fields:
+        component.description = fields["description"] or ""
+    if "group" in fields:
+        component.group = _clean_group(component.page, fields["group"])
+    if "position" in fields and fields["position"] is not None:
+        component.position = fields["position"]
+    if "baseline_status" in fields:
+        component.baseline_status = _clean_status("status", fields["baseline_status"])
+    if "only_show_if_degraded" in fields:
+        component.only_show_if_degraded = bool(fields["only_show_if_degraded"])
+    component.save()
+    request_rebuild(component.page_id)
+    return component
+
+
+@transaction.atomic
+def delete_component(*, component: Component) -> None:
+    page_id = component.page_id
+    component.delete()
+    request_rebuild(page_id)

@@ -1,0 +1,38 @@
+"""Rebuild a page's public snapshot once, after the transaction that changed it commits."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+# page id -> monotonic time its last build started; a callback registered before that
+# moment is already covered by the build, so a burst of changes in one transaction
+# (or several quick ones) rebuilds once.
+_last_build_started: dict[int, float] = {}
+
+
+def request_rebuild(page_id: int) -> None:
+    requested_at = time.monotonic()
+    transaction.on_commit(lambda: _rebuild_if_stale(page_id, requested_at))
+
+
+def _rebuild_if_stale(page_id: int, requested_at: float) -> None:
+    if _last_build_started.get(page_id, -1.0) > requested_at:
+        return
+    _last_build_started[page_id] = time.monotonic()
+    rebuild_now(page_id)
+
+
+def rebuild_now(page_id: int) -> None:
+    from upstate.pages.models import StatusPage
+    from upstate.public.snapshot import build_snapshot, remove_snapshot
+
+    page = StatusPage.objects.filter(id=page_id).select_related("org").first()
+    if page is None:
+        remove_snapshot(page_id)
+        return
+    build_snapshot(page)

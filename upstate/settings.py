@@ -1,0 +1,116 @@
+"""Upstate's one settings module: everything comes from the environment, with embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from upstate.lib.env import env_bool, env_int, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("UPSTATE_DATA_DIR", "data")).resolve()
+SNAPSHOT_DIR = DATA_DIR / "snapshots"
+
+DEBUG = env_bool("UPSTATE_DEBUG", False)
+SECRET_KEY = env_str("UPSTATE_SECRET_KEY") or "insecure-development-key-set-UPSTATE_SECRET_KEY"
+ALLOWED_HOSTS = ["*"]  # custom domains are looked up per request from the pages' settings
+PUBLIC_URL = env_str("UPSTATE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "upstate.orgs",
+    "upstate.pages",
+    "upstate.incidents",
+    "upstate.maintenance",
+    "upstate.public",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "upstate.urls"
+WSGI_APPLICATION = "upstate.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = env_str("DATABASE_URL")
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DATA_DIR / 'upstate.sqlite3'}"
+    config = dj_database_url.parse(url, conn_max_age=env_int("UPSTATE_DB_CONN_MAX_AGE", 60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # WAL lets the public snapshot builder read while a writer commits;
+            # IMMEDIATE takes the write lock up front instead of failing mid-transaction.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+        }
+        config.setdefault("TEST", {})["NAME"] = str(DATA_DIR / "test.sqlite3")
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+HUEY = {
+    "name": "upstate",
+    "immediate": env_bool("UPSTATE_TASKS_IMMEDIATE", False),
+    "consumer": {"workers": env_int("UPSTATE_WORKER_THREADS", 2), "worker_type": "thread"},
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/dashboard/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("UPSTATE_LOG_LEVEL", "INFO")},
+}
