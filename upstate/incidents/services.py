@@ -202,6 +202,7 @@ def post_update(
     components = components or {}
     message = _message(message)
     _check_components(incident.page, components)
+    caller_copy = incident
     incident = Incident.objects.select_for_update().get(id=incident.id)
     now = timezone.now()
     before = component_statuses(incident.page)
@@ -218,6 +219,7 @@ def post_update(
     )
     _record_changes(update, before, {c.id for c in components})
     request_rebuild(incident.page_id)
+    caller_copy.refresh_from_db()
     return update
 
 
@@ -255,7 +257,8 @@ def change_incident(*, incident: Incident, **fields: Any) -> Incident:
 @transaction.atomic
 def acknowledge_incident(*, incident: Incident, user: AbstractBaseUser | None = None) -> Incident:
     """Mark the incident as taken; the first acknowledgement sets MTTA and the owner."""
-    incident = Incident.objects.select_for_update().get(id=incident.id)
+    Incident.objects.select_for_update().get(id=incident.id)
+    incident.refresh_from_db()
     if incident.acknowledged_at is None:
         incident.acknowledged_at = timezone.now()
     if incident.owner_id is None and user is not None:

@@ -132,7 +132,8 @@ def post_maintenance_update(
     if status not in MaintenanceStatus.values:
         raise InvalidInput("status", f"must be one of {', '.join(MaintenanceStatus.values)}")
     status = MaintenanceStatus(status)
-    maintenance = Maintenance.objects.select_for_update().get(id=maintenance.id)
+    Maintenance.objects.select_for_update().get(id=maintenance.id)
+    maintenance.refresh_from_db()
     now = timezone.now()
     maintenance.status = status
     if status.holds_components and maintenance.started_at is None:
