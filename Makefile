@@ -1,0 +1,68 @@
+# Two commands: `make run` (the demo on http://127.0.0.1:8000) and `make test`.
+# Only python3 is needed; Debian packages (python3-venv, chromium) are installed when root.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?= -n 2 -q
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test bench lint chromium
+
+# The demo prints links to UPSTATE_PUBLIC_URL; point it at where `serve` listens.
+run: export UPSTATE_PUBLIC_URL ?= http://$(HOST):$(PORT)
+run: $(VENV)/.installed
+	$(BIN)/upstate demo
+	$(BIN)/upstate serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev chromium
+	@status=0; data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
+	echo "== ruff check"; \
+	$(BIN)/ruff check . || status=1; \
+	echo "== pytest on SQLite"; \
+	env -u DATABASE_URL UPSTATE_DATA_DIR="$$data/sqlite" \
+		$(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
+	case "$${DATABASE_URL:-}" in postgres*) \
+		echo "== pytest on PostgreSQL"; \
+		UPSTATE_DATA_DIR="$$data/postgres" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1;; \
+	esac; \
+	exit $$status
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/public_read.py
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update && apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); \
+		else \
+			echo "error: '$(PYTHON) -m venv' failed; install python3-venv and retry" >&2; exit 1; \
+		fi; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps: reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update && apt-get install -y chromium; \
+		else \
+			echo "error: the browser tests need Debian's chromium at $(CHROMIUM);" \
+				"install it with: sudo apt-get install chromium" >&2; \
+			exit 1; \
+		fi; \
+	fi

@@ -1,0 +1,111 @@
+"""`upstate incident create|update|list`: responders posting from a terminal."""
+
+from __future__ import annotations
+
+import pytest
+
+from upstate.cli import main
+from upstate.incidents.models import Impact, Incident, IncidentStatus
+from upstate.pages.health import component_statuses
+from upstate.pages.models import ComponentStatus
+
+
+@pytest.fixture
+def run(capsys):
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
+
+
+def test_it_declares_an_incident_and_prints_its_code(page, api_component, web_component, run):
+    code, out, _ = run(
+        "incident", "create", "--page", "acme", "--title", "API down", "--impact", "major",
+        "--component", "api", web_component.code, "--message", "Looking into it.",
+    )  # fmt: skip
+
+    assert code == 0
+    incident = Incident.objects.get(code=out.strip())
+    assert (incident.title, incident.impact, incident.status) == (
+        "API down",
+        Impact.MAJOR,
+        IncidentStatus.INVESTIGATING,
+    )
+    assert set(incident.components.all()) == {api_component, web_component}
+    assert incident.updates.get().message == "Looking into it."
+    assert component_statuses(page)[api_component.id] == ComponentStatus.PARTIAL_OUTAGE
+
+
+def test_it_overrides_a_component_status_with_name_equals_status(page, api_component, run):
+    code, _, _ = run(
+        "incident", "create", "--page", "acme", "--title", "Slow", "--impact", "minor",
+        "--component", "API=major_outage",
+    )  # fmt: skip
+
+    assert code == 0
+    assert component_statuses(page)[api_component.id] == ComponentStatus.MAJOR_OUTAGE
+
+
+def test_it_posts_an_update_and_resolves(page, api_component, run):
+    created = run("incident", "create", "--page", "acme", "--title", "X", "--component", "API")[1]
+    incident_code = created.strip()
+
+    code, out, _ = run(
+        "incident", "update", incident_code, "--status", "resolved", "--message", "Fixed."
+    )
+
+    assert code == 0
+    assert "resolved" in out
+    incident = Incident.objects.get(code=incident_code)
+    assert incident.status == IncidentStatus.RESOLVED
+    assert incident.resolved_at is not None
+    assert component_statuses(page)[api_component.id] == ComponentStatus.OPERATIONAL
+
+
+def test_it_lists_active_incidents_only_when_asked(page, run):
+    active = run("incident", "create", "--page", "acme", "--title", "Still broken")[1].strip()
+    done = run(
+        "incident", "create", "--page", "acme", "--title", "Long fixed", "--status", "resolved"
+    )[1].strip()
+
+    everything = run("incident", "list")[1]
+    only_active = run("incident", "list", "--page", "acme", "--active")[1]
+
+    assert active in everything and done in everything
+    assert active in only_active and done not in only_active
+    assert "Still broken" in only_active
+
+
+def test_it_rejects_a_bad_status_naming_the_field_and_writes_nothing(page, run):
+    code, out, err = run("incident", "create", "--page", "acme", "--title", "X", "--status", "up")
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith("upstate: error: status: must be one of investigating")
+    assert not Incident.objects.exists()
+
+
+def test_it_names_an_unknown_component(page, api_component, run):
+    code, _, err = run(
+        "incident", "create", "--page", "acme", "--title", "X", "--component", "Database"
+    )
+
+    assert code == 2
+    assert "component: no component 'Database' on page acme" in err
+    assert not Incident.objects.exists()
+
+
+def test_it_names_an_unknown_page(db, run):
+    code, _, err = run("incident", "create", "--page", "nope", "--title", "X")
+
+    assert code == 2
+    assert "page: no status page with slug 'nope'" in err
+
+
+def test_it_names_an_unknown_incident_code(db, run):
+    code, _, err = run("incident", "update", "aaaaaaaaaaaa", "--status", "resolved")
+
+    assert code == 2
+    assert "code: no incident with code 'aaaaaaaaaaaa'" in err

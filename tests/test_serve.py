@@ -1,0 +1,127 @@
+"""`upstate serve` for real: a child process on a free loopback port, with its own data dir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from upstate.cli import main
+
+UPSTATE = Path(sys.executable).with_name("upstate")
+STARTUP_ATTEMPTS = 300  # x 0.1 s: bounded, but generous for slow CI machines
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    env = dict(os.environ)
+    # A throwaway SQLite installation, whatever database the test run itself uses.
+    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    return env
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "State:\tZ" in status.read_text())
+
+
+def _wait_for_http(url: str, server: subprocess.Popen) -> httpx.Response:
+    for _ in range(STARTUP_ATTEMPTS):
+        assert server.poll() is None, "upstate serve exited during startup"
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail(f"nothing answered on {url}")
+
+
+def _wait_for_text(path: Path, text: str) -> None:
+    for _ in range(STARTUP_ATTEMPTS):
+        if text in path.read_text():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{text!r} never appeared in the server output")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_it_serves_the_demo_page_and_stops_cleanly(env, tmp_path, stop_signal):
+    subprocess.run([UPSTATE, "demo"], env=env, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [UPSTATE, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
+    try:
+        page = _wait_for_http(f"http://127.0.0.1:{port}/p/acme/", server)
+        assert page.status_code == 200
+        assert "Acme Status" in page.text
+        _wait_for_text(log_path, "Huey consumer started")
+        children = _children(server.pid)
+
+        server.send_signal(stop_signal)
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+    assert len(children) == 2  # the web server and the worker
+    assert not any(_alive(child) for child in children)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/p/acme/", timeout=5)
+    output = log_path.read_text()
+    assert "Consumer exiting." in output
+    assert "Traceback" not in output
+
+
+def test_it_stops_the_worker_when_the_web_server_cannot_start(env, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = subprocess.run(
+            [UPSTATE, "serve", "--port", str(port)], env=env, capture_output=True, timeout=120
+        )
+
+    assert result.returncode == 1
+    assert b"stopped unexpectedly" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workers", "0"], "workers: must be at least 1"),
+        (["--threads", "0"], "threads: must be at least 1"),
+        (["--port", "70000"], "port: must be between 1 and 65535"),
+    ],
+)
+def test_it_rejects_bad_server_options_before_starting(capsys, argv, message):
+    assert main(["serve", *argv]) == 2
+
+    assert capsys.readouterr().err.strip() == f"upstate: error: {message}"

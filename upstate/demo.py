@@ -1,0 +1,264 @@
+"""The Acme demo: an organization, a status page with components, a live incident, history,
+a backfilled incident, a postmortem and upcoming maintenance, built through the services.
+Loaded once (while organization `acme` does not exist); each run prints fresh credentials."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from upstate.incidents import services as incidents
+from upstate.incidents.models import (
+    Category,
+    Impact,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    Postmortem,
+    Severity,
+)
+from upstate.maintenance.services import schedule_maintenance
+from upstate.orgs.models import Organization, Role
+from upstate.orgs.services import add_member, create_api_key, create_org
+from upstate.pages import services as pages
+from upstate.pages.models import Component, ComponentStatus, StatusPage
+
+ORG_SLUG = "acme"
+PAGE_SLUG = "acme"
+ADMIN_EMAIL = "admin@acme.test"
+GROUPS = {
+    "Core": ["API", "Dashboard", "Authentication", "Webhooks"],
+    "Delivery": ["Email delivery", "SMS delivery", "CDN"],
+}
+UNGROUPED = ["Marketing website"]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created: bool
+    email: str
+    password: str
+    api_key: str
+
+    @property
+    def urls(self) -> dict[str, str]:
+        base = settings.PUBLIC_URL
+        return {
+            "Status page": f"{base}/p/{PAGE_SLUG}/",
+            "Statuspage JSON": f"{base}/p/{PAGE_SLUG}/api/v2/summary.json",
+            "API docs": f"{base}/api/v1/docs",
+            "Dashboard": f"{base}/dashboard/",
+        }
+
+    def describe(self) -> str:
+        state = "Loaded the Acme demo." if self.created else "The Acme demo is already loaded."
+        lines = [
+            state,
+            "",
+            f"  Dashboard login  {self.email}",
+            f"  Password         {self.password}   (a new one is set on every run)",
+            f"  API key (demo)   {self.api_key}",
+            "",
+        ]
+        lines += [f"  {label:<16} {url}" for label, url in self.urls.items()]
+        return "\n".join(lines)
+
+
+def load_demo() -> DemoResult:
+    """Loads the demo unless it is there, then resets the admin's password and adds a key."""
+    with transaction.atomic():
+        org = Organization.objects.filter(slug=ORG_SLUG).first()
+        created = org is None
+        if org is None:
+            org = _build()
+        password = secrets.token_urlsafe(12)
+        add_member(org=org, email=ADMIN_EMAIL, role=Role.OWNER, password=password)
+        _, key = create_api_key(org=org, role=Role.ADMIN, name="demo")
+    return DemoResult(created=created, email=ADMIN_EMAIL, password=password, api_key=key)
+
+
+def _build() -> Organization:
+    org = create_org(slug=ORG_SLUG, name="Acme Inc")
+    page = pages.create_page(
+        org=org,
+        name="Acme Status",
+        slug=PAGE_SLUG,
+        description="Live status of the Acme platform.",
+        time_zone="Europe/Berlin",
+        support_url="https://acme.test/support",
+    )
+    components = _components(page)
+    now = timezone.now()
+    _active_incident(page, components, now)
+    _email_incident(page, components, now)
+    _login_incident(page, components, now)
+    _backfilled_incident(page, components, now)
+    _maintenance(page, components, now)
+    return org
+
+
+def _components(page: StatusPage) -> dict[str, Component]:
+    made: dict[str, Component] = {}
+    for group_name, names in GROUPS.items():
+        group = pages.create_group(page=page, name=group_name)
+        for name in names:
+            made[name] = pages.create_component(page=page, name=name, group=group)
+    for name in UNGROUPED:
+        made[name] = pages.create_component(page=page, name=name)
+    return made
+
+
+def _backdate(incident: Incident, times: list[datetime], **fields: datetime | None) -> None:
+    """Spreads the incident's updates over the given times (oldest first), since the
+    services stamp every update with the moment it was posted."""
+    updates = list(incident.updates.order_by("created_at", "id"))
+    for update, at in zip(updates, times, strict=True):
+        IncidentUpdate.objects.filter(id=update.id).update(created_at=at)
+    Incident.objects.filter(id=incident.id).update(started_at=times[0], **fields)
+
+
+def _active_incident(page: StatusPage, c: dict[str, Component], now: datetime) -> None:
+    incident = incidents.create_incident(
+        page=page,
+        title="Elevated error rates on the API",
+        impact=Impact.MAJOR,
+        severity=Severity.HIGH,
+        category=Category.OUTAGE,
+        components={c["API"]: None, c["Webhooks"]: ComponentStatus.DEGRADED_PERFORMANCE},
+        message="We are seeing elevated 5xx error rates on the API and are investigating.",
+    )
+    incidents.post_update(
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        message="A faulty configuration change on our load balancers is the cause. "
+        "We are rolling it back.",
+        components={c["API"]: ComponentStatus.MAJOR_OUTAGE},
+    )
+    incidents.post_update(
+        incident=incident,
+        status=IncidentStatus.MONITORING,
+        message="The rollback is complete and error rates are back to normal. "
+        "Webhook deliveries that failed are being retried.",
+        components={c["API"]: ComponentStatus.DEGRADED_PERFORMANCE},
+    )
+    times = [now - timedelta(minutes=m) for m in (52, 31, 9)]
+    _backdate(incident, times, monitoring_at=times[2])
+
+
+def _email_incident(page: StatusPage, c: dict[str, Component], now: datetime) -> None:
+    start = now - timedelta(days=9, hours=3)
+    incident = incidents.create_incident(
+        page=page,
+        title="Delayed email delivery",
+        impact=Impact.MINOR,
+        severity=Severity.MEDIUM,
+        category=Category.PERFORMANCE,
+        components={c["Email delivery"]: None},
+        message="Some emails are delivered with a delay of up to 30 minutes.",
+        notify=False,
+    )
+    incidents.post_update(
+        incident=incident,
+        status=IncidentStatus.IDENTIFIED,
+        message="One of our upstream mail providers is throttling us; we moved traffic away.",
+        notify=False,
+    )
+    incidents.post_update(
+        incident=incident,
+        status=IncidentStatus.RESOLVED,
+        message="All queued emails have been delivered.",
+        notify=False,
+    )
+    times = [start, start + timedelta(minutes=25), start + timedelta(hours=1, minutes=40)]
+    _backdate(incident, times, resolved_at=times[2])
+
+
+def _login_incident(page: StatusPage, c: dict[str, Component], now: datetime) -> None:
+    start = now - timedelta(days=19, hours=6)
+    incident = incidents.create_incident(
+        page=page,
+        title="Dashboard sign-in failures",
+        impact=Impact.CRITICAL,
+        severity=Severity.CRITICAL,
+        category=Category.BUG,
+        components={c["Authentication"]: None, c["Dashboard"]: ComponentStatus.PARTIAL_OUTAGE},
+        message="Users cannot sign in to the dashboard. We are investigating.",
+        notify=False,
+    )
+    incidents.post_update(
+        incident=incident,
+        status=IncidentStatus.MONITORING,
+        message="We reverted a release of the session service; sign-ins work again.",
+        notify=False,
+    )
+    incidents.post_update(
+        incident=incident,
+        status=IncidentStatus.RESOLVED,
+        message="Sign-ins have been stable for an hour. This incident is resolved.",
+        notify=False,
+    )
+    times = [start, start + timedelta(minutes=38), start + timedelta(hours=1, minutes=45)]
+    _backdate(incident, times, monitoring_at=times[1], resolved_at=times[2])
+    incident.refresh_from_db()
+    _postmortem(incident, published_at=times[2] + timedelta(days=2))
+
+
+def _postmortem(incident: Incident, *, published_at: datetime) -> None:
+    incidents.save_postmortem(
+        incident=incident,
+        title="Dashboard sign-in failures",
+        summary="For 65 minutes, no one could sign in to the dashboard.",
+        impact="All dashboard sign-ins failed; existing sessions and the API were unaffected.",
+        root_cause="A release of the session service changed the cookie signing key "
+        "without reading the previous key, so every new session was rejected.",
+        corrective_actions="We added key rotation to the session service and a sign-in "
+        "check to the release pipeline.",
+        timeline="- 06:00 release deployed\n- 06:02 first alerts\n- 06:38 release reverted",
+        action_items=[
+            {
+                "title": "Support two signing keys during rotation",
+                "owner": "Platform",
+                "done": True,
+            },
+            {
+                "title": "Add a synthetic sign-in check to the release pipeline",
+                "owner": "SRE",
+                "due_date": (published_at + timedelta(days=14)).date(),
+            },
+        ],
+    )
+    incidents.publish_postmortem(incident=incident)
+    Postmortem.objects.filter(incident=incident).update(published_at=published_at)
+    incident.updates.filter(status=IncidentStatus.POSTMORTEM).update(created_at=published_at)
+
+
+def _backfilled_incident(page: StatusPage, c: dict[str, Component], now: datetime) -> None:
+    start = (now - timedelta(days=37)).replace(hour=14, minute=5, second=0, microsecond=0)
+    incidents.create_incident(
+        page=page,
+        title="CDN cache purges delayed",
+        impact=Impact.MINOR,
+        category=Category.INFRASTRUCTURE,
+        components={c["CDN"]: None},
+        message="Cache purges took up to 20 minutes to take effect. Added after the fact.",
+        started_at=start,
+        resolved_at=start + timedelta(hours=2, minutes=10),
+    )
+
+
+def _maintenance(page: StatusPage, c: dict[str, Component], now: datetime) -> None:
+    starts_at = (now + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
+    schedule_maintenance(
+        page=page,
+        title="Database upgrade",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        message="We are upgrading our primary database. The API and dashboard may be "
+        "read-only for a few minutes during the window.",
+        components=[c["API"], c["Dashboard"]],
+    )
