@@ -4,7 +4,11 @@ outsider from another organization, each with a user and an API key."""
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
@@ -97,3 +101,76 @@ def web_component(page):
     from upstate.pages.services import create_component
 
     return create_component(page=page, name="Website")
+
+
+# --- A real server and a real browser -------------------------------------------------------
+
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests make
+# around it are still synchronous, so Django's async guard must stand aside.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002, ANN001, ANN002
+        pass
+
+
+@pytest.fixture
+def live_upstate(transactional_db):
+    """The whole WSGI application (snapshot fast path + Django) on a free loopback port.
+
+    Yields its base URL, e.g. ``http://127.0.0.1:41234``. It shares the test database, so
+    objects created by the test (and committed: this fixture implies ``transactional_db``)
+    are visible to it."""
+    from upstate.wsgi import application
+
+    server = make_server("127.0.0.1", 0, application, _ThreadingWSGIServer, _QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(_chromium, request):
+    """A fresh browser context's page in headless Chromium; a screenshot of it is saved under
+    ``test-artifacts/`` when the test fails."""
+    context = _chromium.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+ARTIFACTS = Path(__file__).parent / "test-artifacts"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

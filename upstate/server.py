@@ -63,11 +63,8 @@ def migrate(*, verbosity: int = 1) -> int:
 
 def rebuild_snapshots() -> None:
     """Rebuilds every public page snapshot, so a restart never serves stale pages."""
-    try:
-        from upstate.public.snapshot import rebuild_all
-    except ImportError:  # the snapshot builder has not landed yet
-        log.warning("public snapshots not rebuilt: upstate.public.snapshot.rebuild_all is missing")
-        return
+    from upstate.public.snapshot import rebuild_all
+
     rebuild_all()
 
 

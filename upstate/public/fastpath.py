@@ -1,6 +1,183 @@
-class SnapshotApp:
-    def __init__(self, app):  # noqa: ANN001
-        self.app = app
+"""Serve public pages from their snapshot, in front of Django.
 
-    def __call__(self, environ, start_response):  # noqa: ANN001
+A public request costs one ``stat`` of the page's snapshot file (so a rebuild is visible on the
+next request) and a dictionary lookup; the bytes, their gzip form and every header are prepared
+when the file is loaded. Anything the snapshot does not hold (private pages, unknown paths,
+forms) falls through to Django, which also answers 404s.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from upstate.public.snapshot import Document, Snapshot, host_link, load_snapshot, slug_link
+
+StartResponse = Callable[..., object]
+WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
+
+CACHE_CONTROL = "public, max-age=0, must-revalidate"
+_SLUG_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,62})(/.*)?$")
+_PAGE_PATH = re.compile(r"^[A-Za-z0-9._/-]*$")
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+@dataclass(frozen=True)
+class _Variant:
+    status_headers: list[tuple[str, str]]
+    not_modified_headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    stamp: tuple[int, int, int]
+    last_modified: str
+    built_at: float
+    variants: dict[str, tuple[_Variant, _Variant | None]]
+
+
+def _variant(doc: Document, body: bytes, etag: str, last_modified: str, gz: bool) -> _Variant:
+    common = [
+        ("ETag", etag),
+        ("Last-Modified", last_modified),
+        ("Cache-Control", CACHE_CONTROL),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Vary", "Accept-Encoding"),
+    ]
+    headers = [
+        ("Content-Type", doc.content_type),
+        ("Content-Length", str(len(body))),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        *common,
+    ]
+    if gz:
+        headers.append(("Content-Encoding", "gzip"))
+    return _Variant(headers, common, body, etag)
+
+
+def _prepare(snapshot: Snapshot, stamp: tuple[int, int, int]) -> _Loaded:
+    last_modified = snapshot.last_modified
+    variants = {}
+    for path, doc in snapshot.documents.items():
+        plain = _variant(doc, doc.body, doc.etag, last_modified, gz=False)
+        gzipped = None
+        if doc.gzipped is not None:
+            gz_etag = doc.etag[:-1] + '-gz"'
+            gzipped = _variant(doc, doc.gzipped, gz_etag, last_modified, gz=True)
+        variants[path] = (plain, gzipped)
+    return _Loaded(stamp, last_modified, snapshot.built_at, variants)
+
+
+class SnapshotApp:
+    """WSGI middleware: answer GET/HEAD for public documents from snapshots, else call ``app``."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._cache: dict[str, _Loaded] = {}
+        self._lock = threading.Lock()
+        self._own_hosts = frozenset(
+            {"localhost", "127.0.0.1", "[::1]", (urlsplit(settings.PUBLIC_URL).hostname or "")}
+        )
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        if method == "GET" or method == "HEAD":
+            served = self._serve(environ, start_response, method == "HEAD")
+            if served is not None:
+                return served
         return self.app(environ, start_response)
+
+    def _serve(
+        self, environ: dict, start_response: StartResponse, head: bool
+    ) -> Iterable[bytes] | None:
+        path = environ.get("PATH_INFO", "/")
+        match = _SLUG_PATH.match(path)
+        if match is not None:
+            if match.group(2) is None:
+                return _redirect(start_response, f"/p/{match.group(1)}/", environ)
+            link, rest = slug_link(match.group(1)), match.group(2)
+        else:
+            host = _host(environ)
+            if host in self._own_hosts or not _HOST.match(host):
+                return None
+            link, rest = host_link(host), path
+        if not _PAGE_PATH.match(rest) or "/." in rest:
+            return None
+        loaded = self._load(link)
+        if loaded is None:
+            return None
+        variants = loaded.variants.get(rest.strip("/"))
+        if variants is None:
+            return None
+        plain, gzipped = variants
+        variant = plain
+        if gzipped is not None and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+            variant = gzipped
+        if _not_modified(environ, variant, plain, gzipped, loaded.built_at):
+            start_response("304 Not Modified", variant.not_modified_headers)
+            return [b""]
+        start_response("200 OK", variant.status_headers)
+        return [b""] if head else [variant.body]
+
+    def _load(self, link: Path) -> _Loaded | None:
+        try:
+            stat = os.stat(link)
+        except (OSError, ValueError):
+            return None
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        key = str(link)
+        loaded = self._cache.get(key)
+        if loaded is not None and loaded.stamp == stamp:
+            return loaded
+        with self._lock:
+            snapshot = load_snapshot(link)
+            if snapshot is None:
+                return None
+            loaded = _prepare(snapshot, stamp)
+            self._cache[key] = loaded
+        return loaded
+
+
+def _host(environ: dict) -> str:
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    if host.startswith("["):
+        return host.split("]")[0] + "]"
+    return host.split(":")[0].lower()
+
+
+def _not_modified(
+    environ: dict, variant: _Variant, plain: _Variant, gzipped: _Variant | None, built_at: float
+) -> bool:
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return plain.etag in tags or (gzipped is not None and gzipped.etag in tags)
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        return int(built_at) <= since
+    return False
+
+
+def _redirect(start_response: StartResponse, location: str, environ: dict) -> Iterable[bytes]:
+    query = environ.get("QUERY_STRING")
+    if query:
+        location = f"{location}?{query}"
+    start_response("301 Moved Permanently", [("Location", location), ("Content-Length", "0")])
+    return [b""]

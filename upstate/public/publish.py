@@ -17,7 +17,15 @@ _last_build_started: dict[int, float] = {}
 
 def request_rebuild(page_id: int) -> None:
     requested_at = time.monotonic()
-    transaction.on_commit(lambda: _rebuild_if_stale(page_id, requested_at))
+    # robust: the change is committed whatever happens to the build; a failed build is
+    # logged, the last snapshot stays up, and the periodic rebuild tries again.
+    transaction.on_commit(lambda: _rebuild_if_stale(page_id, requested_at), robust=True)
+
+
+def request_removal(page_code: str) -> None:
+    from upstate.public.snapshot import remove_snapshot
+
+    transaction.on_commit(lambda: remove_snapshot(page_code), robust=True)
 
 
 def _rebuild_if_stale(page_id: int, requested_at: float) -> None:
@@ -29,10 +37,8 @@ def _rebuild_if_stale(page_id: int, requested_at: float) -> None:
 
 def rebuild_now(page_id: int) -> None:
     from upstate.pages.models import StatusPage
-    from upstate.public.snapshot import build_snapshot, remove_snapshot
+    from upstate.public.snapshot import build_snapshot
 
     page = StatusPage.objects.filter(id=page_id).select_related("org").first()
-    if page is None:
-        remove_snapshot(page_id)
-        return
-    build_snapshot(page)
+    if page is not None:
+        build_snapshot(page)

@@ -1,11 +1,223 @@
-"""Placeholder until the snapshot builder lands."""
+"""A page's public snapshot: every public document of the page, rendered once per change.
+
+Layout under ``settings.SNAPSHOT_DIR``::
+
+    pages/<page code>.snap     the page's documents and metadata (one pickle, replaced atomically)
+    pages/<page code>.lock     serialises builds of one page across processes
+    by-slug/<slug>             symlink to the page file, only while the page is public
+    by-host/<custom domain>    the same, for pages with a custom domain
+
+The fast path (``fastpath.py``) resolves a request to a file with one ``stat`` and serves the
+bytes it holds; nothing public renders a template or queries the database per request.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import gzip
+import hashlib
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from pathlib import Path
 
-def build_snapshot(page) -> None:  # noqa: ANN001
-    pass
+from django.conf import settings
+
+from upstate.pages.models import StatusPage
+
+# Bump when the pickled layout changes: a server then ignores older files until rebuilt.
+FORMAT = 1
+GZIP_MIN_BYTES = 512
+
+CONTENT_TYPES = {
+    ".json": "application/json",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".ics": "text/calendar; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".js": "text/javascript; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+HTML = "text/html; charset=utf-8"
 
 
-def remove_snapshot(page_id: int) -> None:
-    pass
+@dataclass(frozen=True)
+class Document:
+    content_type: str
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+
+
+@dataclass
+class Snapshot:
+    page_code: str
+    org_id: int
+    slug: str
+    custom_domain: str
+    private: bool
+    built_at: float
+    documents: dict[str, Document] = field(default_factory=dict)
+    format: int = FORMAT
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(self.built_at, usegmt=True)
+
+
+def content_type_for(path: str) -> str:
+    return CONTENT_TYPES.get(os.path.splitext(path)[1], HTML)
+
+
+def make_document(path: str, body: bytes) -> Document:
+    digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+    gzipped = gzip.compress(body, compresslevel=9, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
+    return Document(content_type_for(path), body, gzipped, f'"{digest}"')
+
+
+def _root() -> Path:
+    return Path(settings.SNAPSHOT_DIR)
+
+
+def page_file(page_code: str) -> Path:
+    return _root() / "pages" / f"{page_code}.snap"
+
+
+def slug_link(slug: str) -> Path:
+    return _root() / "by-slug" / slug
+
+
+def host_link(host: str) -> Path:
+    return _root() / "by-host" / host.lower()
+
+
+def render_documents(page: StatusPage) -> dict[str, bytes]:
+    from upstate.public import feeds, pages, statuspage
+
+    documents: dict[str, bytes] = {}
+    for builder in (pages, statuspage, feeds):
+        documents.update(builder.documents(page))
+    return documents
+
+
+@contextmanager
+def _page_lock(page_code: str) -> Iterator[None]:
+    path = _root() / "pages" / f"{page_code}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def build_snapshot(page: StatusPage) -> Snapshot:
+    """Render every public document of ``page`` and publish them atomically.
+
+    Builds of one page are serialised, and the page is re-read under the lock, so the last
+    build to finish always reflects the last committed change."""
+    with _page_lock(page.code):
+        page = StatusPage.objects.select_related("org").get(pk=page.pk)
+        snapshot = Snapshot(
+            page_code=page.code,
+            org_id=page.org_id,
+            slug=page.slug,
+            custom_domain=(page.custom_domain or "").lower(),
+            private=page.private,
+            built_at=time.time(),
+            documents={
+                path: make_document(path, body) for path, body in render_documents(page).items()
+            },
+        )
+        write_snapshot(snapshot)
+    return snapshot
+
+
+def write_snapshot(snapshot: Snapshot) -> None:
+    """Replace the page's snapshot file and point its slug and domain at it (or, for a private
+    page, at nothing: the fast path then leaves it to Django's members-only view)."""
+    previous = load_snapshot(page_file(snapshot.page_code))
+    _write_atomically(
+        page_file(snapshot.page_code), pickle.dumps(snapshot, pickle.HIGHEST_PROTOCOL)
+    )
+    _publish_links(snapshot, previous)
+
+
+def remove_snapshot(page_code: str) -> None:
+    previous = load_snapshot(page_file(page_code))
+    if previous is not None:
+        _unlink_if_ours(slug_link(previous.slug), page_code)
+        if previous.custom_domain:
+            _unlink_if_ours(host_link(previous.custom_domain), page_code)
+    page_file(page_code).unlink(missing_ok=True)
+    (_root() / "pages" / f"{page_code}.lock").unlink(missing_ok=True)
+
+
+def rebuild_all() -> int:
+    """Rebuild every page (at startup, and periodically so that day-based uptime bars and
+    "upcoming" lists move with the clock); returns how many pages were built."""
+    count = 0
+    for page in StatusPage.objects.select_related("org").order_by("id"):
+        build_snapshot(page)
+        count += 1
+    return count
+
+
+def load_snapshot(path: Path) -> Snapshot | None:
+    try:
+        with open(path, "rb") as handle:
+            snapshot = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return None
+    if not isinstance(snapshot, Snapshot) or snapshot.format != FORMAT:
+        return None
+    return snapshot
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _publish_links(snapshot: Snapshot, previous: Snapshot | None) -> None:
+    target = page_file(snapshot.page_code)
+    wanted = set()
+    if not snapshot.private:
+        wanted.add(slug_link(snapshot.slug))
+        if snapshot.custom_domain:
+            wanted.add(host_link(snapshot.custom_domain))
+    if previous is not None:
+        stale = {slug_link(previous.slug)}
+        if previous.custom_domain:
+            stale.add(host_link(previous.custom_domain))
+        for link in stale - wanted:
+            _unlink_if_ours(link, snapshot.page_code)
+    for link in wanted:
+        _symlink_atomically(link, target)
+
+
+def _symlink_atomically(link: Path, target: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    relative = os.path.relpath(target, link.parent)
+    if link.is_symlink() and os.readlink(link) == relative:
+        return
+    temporary = link.parent / f".tmp-{link.name}-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    os.symlink(relative, temporary)
+    os.replace(temporary, link)
+
+
+def _unlink_if_ours(link: Path, page_code: str) -> None:
+    # Another page may have taken the slug or domain since; leave its link alone.
+    if link.is_symlink() and Path(os.readlink(link)).name == f"{page_code}.snap":
+        link.unlink(missing_ok=True)

@@ -1,0 +1,132 @@
+"""Everything a page's public documents show, loaded in a constant number of queries.
+
+The Statuspage JSON and the feeds read the same `PageState`; nothing here decides how a
+document looks, only what is public and in which order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch, Q
+
+from upstate.incidents.models import (
+    ACTIVE_STATUSES,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Visibility,
+)
+from upstate.maintenance.models import Maintenance, MaintenanceStatus
+from upstate.pages.health import component_statuses
+from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
+from upstate.public.links import page_url
+
+# Statuspage's incidents.json and scheduled-maintenances.json return "the 50 most recent".
+RECENT_LIMIT = 50
+
+
+@dataclass
+class PageState:
+    page: StatusPage
+    groups: list[ComponentGroup]
+    components: list[Component]  # every component, groups' children included
+    statuses: dict[int, ComponentStatus]  # component id -> derived status
+    incidents: list[Incident]  # public; the recent ones plus every active one, newest first
+    maintenances: list[Maintenance]  # the recent ones plus every unfinished one
+    children: dict[int, list[Component]] = field(default_factory=dict)  # group id -> components
+    changed_at: dict[int, list[datetime]] = field(default_factory=dict)  # component id -> times
+
+    def __post_init__(self) -> None:
+        for component in self.components:
+            if component.group_id is not None:
+                self.children.setdefault(component.group_id, []).append(component)
+        for incident in self.incidents:
+            for update in incident.updates.all():
+                for change in update.changes.all():
+                    self.changed_at.setdefault(change.component_id, []).append(update.created_at)
+        for maintenance in self.maintenances:
+            for component in maintenance.components.all():
+                stamps = [maintenance.started_at, maintenance.completed_at]
+                self.changed_at.setdefault(component.id, []).extend(s for s in stamps if s)
+
+    def status(self, component: Component) -> ComponentStatus:
+        # A component created while this state loaded is in one query and not the other.
+        return self.statuses.get(component.id, ComponentStatus(component.baseline_status))
+
+    def group_status(self, group: ComponentGroup) -> ComponentStatus:
+        """A group reports the worst status of its components."""
+        return ComponentStatus.worst([self.status(c) for c in self.children.get(group.id, [])])
+
+    def top_level(self) -> list[ComponentGroup | Component]:
+        """Groups and ungrouped components in display order (the older first on a tie)."""
+        items: list[ComponentGroup | Component] = [*self.groups]
+        items += [c for c in self.components if c.group_id is None]
+        return sorted(
+            items, key=lambda i: (i.position, i.created_at, isinstance(i, Component), i.id)
+        )
+
+    def component_updated_at(self, component: Component) -> datetime:
+        """The component's last edit or status change (an update naming it, a maintenance
+        starting or completing on it), as far as the loaded incidents and maintenance tell."""
+        return max([component.updated_at, *self.changed_at.get(component.id, [])])
+
+    def updated_at(self) -> datetime:
+        """The last change of anything the page shows."""
+        stamps = [self.page.updated_at]
+        stamps += [g.updated_at for g in self.groups]
+        stamps += [self.component_updated_at(c) for c in self.components]
+        stamps += [i.updated_at for i in self.incidents]
+        stamps += [m.updated_at for m in self.maintenances]
+        return max(stamps)
+
+    @property
+    def active_incidents(self) -> list[Incident]:
+        return [i for i in self.incidents if i.status in ACTIVE_STATUSES]
+
+
+def _incidents(page: StatusPage) -> list[Incident]:
+    public = Incident.objects.filter(page=page, visibility=Visibility.PUBLIC)
+    recent = public.values("id")[:RECENT_LIMIT]
+    updates = IncidentUpdate.objects.prefetch_related("changes")
+    rows = (
+        public.filter(Q(id__in=recent) | Q(status__in=ACTIVE_STATUSES))
+        .select_related("postmortem")
+        .prefetch_related(
+            Prefetch("updates", queryset=updates),
+            Prefetch("affected", queryset=IncidentComponent.objects.order_by("id")),
+        )
+    )
+    incidents = list(rows)
+    for incident in incidents:
+        incident.page = page
+    return incidents
+
+
+def _maintenances(page: StatusPage) -> list[Maintenance]:
+    own = Maintenance.objects.filter(page=page)
+    recent = own.order_by("-starts_at", "-id").values("id")[:RECENT_LIMIT]
+    rows = own.filter(Q(id__in=recent) | ~Q(status=MaintenanceStatus.COMPLETED)).prefetch_related(
+        "updates", Prefetch("components", queryset=Component.objects.only("id"))
+    )
+    maintenances = list(rows)
+    for maintenance in maintenances:
+        maintenance.page = page
+    return maintenances
+
+
+def load(page: StatusPage) -> PageState:
+    return PageState(
+        page=page,
+        groups=list(ComponentGroup.objects.filter(page=page)),
+        components=list(Component.objects.filter(page=page).select_related("group")),
+        statuses=component_statuses(page),
+        incidents=_incidents(page),
+        maintenances=_maintenances(page),
+    )
+
+
+def maintenance_url(maintenance: Maintenance) -> str:
+    # Mirrors links.incident_url; pages.py renders maintenances/<code>.
+    return f"{page_url(maintenance.page)}/maintenances/{maintenance.code}"

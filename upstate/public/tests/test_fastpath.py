@@ -1,0 +1,226 @@
+"""The snapshot fast path, called as the WSGI application it is, in front of an application that
+must never be reached for a public document (it stands for Django with its database down)."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from email.utils import formatdate
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+from upstate.public.fastpath import SnapshotApp
+from upstate.public.snapshot import (
+    Snapshot,
+    make_document,
+    page_file,
+    remove_snapshot,
+    write_snapshot,
+)
+
+STATUS_JSON = b'{"status":{"indicator":"none","description":"All Systems Operational"}}'
+PAGE_HTML = b"<!doctype html><title>Acme status</title>" + b"<p>All good</p>" * 100
+
+
+class Unreachable:
+    """Django with its database gone: every call fails."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ, start_response):  # noqa: ANN001
+        self.calls += 1
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"database unreachable"]
+
+
+def _snapshot(**overrides) -> Snapshot:  # noqa: ANN003
+    values = dict(
+        page_code="pg1",
+        org_id=1,
+        slug="acme",
+        custom_domain="status.acme.test",
+        private=False,
+        built_at=time.time() - 60,
+        documents={
+            "": make_document("", PAGE_HTML),
+            "api/v2/status.json": make_document("api/v2/status.json", STATUS_JSON),
+            "incidents/abc123": make_document("incidents/abc123", b"<p>incident</p>"),
+        },
+    )
+    values.update(overrides)
+    return Snapshot(**values)
+
+
+def _get(app, path: str, **headers: str) -> tuple[str, dict[str, str], bytes]:  # noqa: ANN001
+    environ: dict = {"PATH_INFO": path, "HTTP_HOST": "127.0.0.1:8000"}
+    environ.update(headers)
+    setup_testing_defaults(environ)
+    captured: dict = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
+        captured["status"] = status
+        captured["headers"] = dict(response_headers)
+
+    body = b"".join(app(environ, start_response))
+    return captured["status"], captured["headers"], body
+
+
+@pytest.fixture
+def backend() -> Unreachable:
+    return Unreachable()
+
+
+@pytest.fixture
+def app(backend) -> SnapshotApp:
+    return SnapshotApp(backend)
+
+
+def test_it_serves_documents_without_calling_django(app, backend):
+    write_snapshot(_snapshot())
+
+    status, headers, body = _get(app, "/p/acme/api/v2/status.json")
+
+    assert status == "200 OK"
+    assert body == STATUS_JSON
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["Content-Length"] == str(len(STATUS_JSON))
+    assert backend.calls == 0
+
+
+def test_it_serves_the_page_at_its_root_with_and_without_trailing_slashes(app):
+    write_snapshot(_snapshot())
+
+    assert _get(app, "/p/acme/")[2] == PAGE_HTML
+    assert _get(app, "/p/acme/incidents/abc123/")[2] == b"<p>incident</p>"
+    status, headers, _ = _get(app, "/p/acme", QUERY_STRING="x=1")
+    assert status.startswith("301")
+    assert headers["Location"] == "/p/acme/?x=1"
+
+
+def test_it_answers_304_to_a_matching_etag(app):
+    write_snapshot(_snapshot())
+    _, headers, _ = _get(app, "/p/acme/api/v2/status.json")
+
+    status, again, body = _get(
+        app, "/p/acme/api/v2/status.json", HTTP_IF_NONE_MATCH=headers["ETag"]
+    )
+
+    assert status == "304 Not Modified"
+    assert body == b""
+    assert again["ETag"] == headers["ETag"]
+
+
+def test_it_answers_304_when_not_modified_since(app):
+    snapshot = _snapshot()
+    write_snapshot(snapshot)
+
+    later = formatdate(snapshot.built_at + 5, usegmt=True)
+    earlier = formatdate(snapshot.built_at - 3600, usegmt=True)
+    path = "/p/acme/api/v2/status.json"
+    assert _get(app, path, HTTP_IF_MODIFIED_SINCE=later)[0] == "304 Not Modified"
+    assert _get(app, path, HTTP_IF_MODIFIED_SINCE=earlier)[0] == "200 OK"
+    assert _get(app, path, HTTP_IF_MODIFIED_SINCE="yesterday-ish")[0] == "200 OK"
+
+
+def test_it_gzips_for_clients_that_accept_it(app):
+    write_snapshot(_snapshot())
+
+    _, plain_headers, _ = _get(app, "/p/acme/")
+    status, headers, body = _get(app, "/p/acme/", HTTP_ACCEPT_ENCODING="br, gzip")
+
+    assert status == "200 OK"
+    assert headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == PAGE_HTML
+    assert headers["ETag"] != plain_headers["ETag"]
+    assert "Content-Encoding" not in plain_headers
+
+
+def test_it_answers_head_with_headers_only(app):
+    write_snapshot(_snapshot())
+
+    status, headers, body = _get(app, "/p/acme/", REQUEST_METHOD="HEAD")
+
+    assert status == "200 OK"
+    assert body == b""
+    assert headers["Content-Length"] == str(len(PAGE_HTML))
+
+
+def test_it_serves_the_page_on_its_custom_domain(app, backend):
+    write_snapshot(_snapshot())
+
+    status, _, body = _get(app, "/api/v2/status.json", HTTP_HOST="Status.Acme.test:443")
+
+    assert status == "200 OK"
+    assert body == STATUS_JSON
+    assert backend.calls == 0
+
+
+def test_it_shows_a_rebuild_on_the_next_request(app):
+    write_snapshot(_snapshot())
+    assert _get(app, "/p/acme/api/v2/status.json")[2] == STATUS_JSON
+
+    changed = b'{"status":{"indicator":"major"}}'
+    documents = {"api/v2/status.json": make_document("api/v2/status.json", changed)}
+    write_snapshot(_snapshot(documents=documents))
+
+    assert _get(app, "/p/acme/api/v2/status.json")[2] == changed
+
+
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/p/acme/unknown", {}),
+        ("/p/nobody/", {}),
+        ("/p/acme/../pages/pg1.snap", {}),
+        ("/", {"HTTP_HOST": "unknown.example"}),
+        ("/", {"HTTP_HOST": "..%2fpages%2fpg1.snap"}),
+        ("/api/v2/status.json", {"HTTP_HOST": "127.0.0.1"}),
+        ("/p/acme/", {"REQUEST_METHOD": "POST"}),
+    ],
+)
+def test_it_leaves_everything_else_to_django(app, backend, path, headers):
+    write_snapshot(_snapshot())
+
+    status, _, _ = _get(app, path, **headers)
+
+    assert status.startswith("500")  # the stand-in for Django answered
+    assert backend.calls == 1
+
+
+def test_it_leaves_private_pages_to_django(app, backend):
+    write_snapshot(_snapshot(private=True))
+
+    _get(app, "/p/acme/")
+    _get(app, "/", HTTP_HOST="status.acme.test")
+
+    assert backend.calls == 2
+    assert page_file("pg1").exists()
+
+
+def test_it_moves_with_the_slug_and_stops_serving_removed_pages(app, backend):
+    write_snapshot(_snapshot())
+    write_snapshot(_snapshot(slug="acme-corp", custom_domain=""))
+
+    assert _get(app, "/p/acme-corp/api/v2/status.json")[0] == "200 OK"
+    assert backend.calls == 0
+    _get(app, "/p/acme/api/v2/status.json")
+    _get(app, "/api/v2/status.json", HTTP_HOST="status.acme.test")
+    assert backend.calls == 2
+
+    remove_snapshot("pg1")
+
+    _get(app, "/p/acme-corp/api/v2/status.json")
+    assert backend.calls == 3
+    assert not page_file("pg1").exists()
+
+
+def test_it_does_not_unlink_a_slug_another_page_has_taken(app):
+    write_snapshot(_snapshot())
+    write_snapshot(_snapshot(page_code="pg2", custom_domain=""))  # pg2 now owns /p/acme/
+
+    write_snapshot(_snapshot(slug="renamed", custom_domain=""))  # pg1 moves away
+
+    assert _get(app, "/p/acme/api/v2/status.json")[0] == "200 OK"
