@@ -365,6 +365,10 @@ def _add_incident_commands(sub: Any) -> None:
     parser.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
 
 
+# Servers and workers act for others: their threads set their own audit actor.
+LONG_RUNNING = (cmd_serve, cmd_web, cmd_worker)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upstate",
@@ -386,7 +390,12 @@ def main(argv: list[str] | None = None) -> int:
         return _usage(parser)
     try:
         _setup_django()
-        return handler(args)
+        if handler in LONG_RUNNING:
+            return handler(args)
+        from upstate.audit.services import acting_as
+
+        with acting_as(label="cli"):
+            return handler(args)
     except (InvalidInput, ConfigError) as exc:
         field = getattr(exc, "field", "configuration")
         message = getattr(exc, "message", str(exc))

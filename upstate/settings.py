@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from upstate.lib import emailurl
 from upstate.lib.env import env_bool, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -29,14 +30,18 @@ INSTALLED_APPS = [
     "upstate.incidents",
     "upstate.maintenance",
     "upstate.public",
+    "upstate.audit",
+    "upstate.dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "upstate.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -54,6 +59,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "upstate.dashboard.context.layout",
             ],
         },
     },
@@ -99,6 +105,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/dashboard/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/dashboard/login/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+# Failed sign-ins allowed per email and client address within the window (seconds).
+LOGIN_FAILURE_LIMIT = env_int("UPSTATE_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW = 15 * 60
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
+# One URL instead of six EMAIL_* settings; see upstate/lib/emailurl.py for the schemes.
+EMAIL_URL = env_str("UPSTATE_EMAIL_URL", "console://")
+globals().update(emailurl.parse(EMAIL_URL))
+DEFAULT_FROM_EMAIL = env_str("UPSTATE_EMAIL_FROM", "Upstate <upstate@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Login throttling must be shared by all web processes: Redis when there is one, else files.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -107,6 +143,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
+# WhiteNoise serves the apps' static files straight from the package (no collectstatic step).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from upstate.audit.services import changed, record
 from upstate.incidents.models import (
     ActionItem,
     Category,
@@ -181,6 +182,8 @@ def create_incident(
         created_at=resolved_at if backfilled else started_at,
     )
     _record_changes(update, before, {c.id for c in components})
+    details = {"status": status, "impact": impact, "backfilled": backfilled}
+    record(org=page.org_id, action="incident.created", target=incident, details=details)
     request_rebuild(page.id)
     return incident
 
@@ -206,6 +209,7 @@ def post_update(
     incident = Incident.objects.select_for_update().get(id=incident.id)
     now = timezone.now()
     before = component_statuses(incident.page)
+    was_active = incident.is_active
     _apply_components(incident, components)
     _stamp_status(incident, status, now)
     incident.save()
@@ -218,6 +222,9 @@ def post_update(
         created_at=now,
     )
     _record_changes(update, before, {c.id for c in components})
+    resolves = was_active and not status.is_active
+    action = "incident.resolved" if resolves else "incident.updated"
+    record(org=incident.org_id, action=action, target=incident, details={"status": status})
     request_rebuild(incident.page_id)
     caller_copy.refresh_from_db()
     return update
@@ -232,6 +239,7 @@ def change_incident(*, incident: Incident, **fields: Any) -> Incident:
     unknown = set(fields) - INCIDENT_FIELDS
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "unknown field")
+    before = {key: getattr(incident, key) for key in INCIDENT_FIELDS}
     if "title" in fields:
         incident.title = _title(fields["title"])
     if "impact" in fields:
@@ -250,6 +258,8 @@ def change_incident(*, incident: Incident, **fields: Any) -> Incident:
             raise InvalidInput("started_at", "must be before resolved_at")
         incident.started_at = started_at
     incident.save()
+    details = changed(before, {key: getattr(incident, key) for key in INCIDENT_FIELDS})
+    record(org=incident.org_id, action="incident.changed", target=incident, details=details)
     request_rebuild(incident.page_id)
     return incident
 
@@ -259,11 +269,35 @@ def acknowledge_incident(*, incident: Incident, user: AbstractBaseUser | None = 
     """Mark the incident as taken; the first acknowledgement sets MTTA and the owner."""
     Incident.objects.select_for_update().get(id=incident.id)
     incident.refresh_from_db()
-    if incident.acknowledged_at is None:
+    first = incident.acknowledged_at is None
+    if first:
         incident.acknowledged_at = timezone.now()
     if incident.owner_id is None and user is not None:
         incident.owner = user
     incident.save()
+    if first:
+        record(org=incident.org_id, action="incident.acknowledged", target=incident)
+    return incident
+
+
+@transaction.atomic
+def take_ownership(*, incident: Incident, user: AbstractBaseUser) -> Incident:
+    """Make `user` the incident's owner (replacing any other); acknowledges it if nobody had."""
+    Incident.objects.select_for_update().get(id=incident.id)
+    incident.refresh_from_db()
+    first = incident.acknowledged_at is None
+    if first:
+        incident.acknowledged_at = timezone.now()
+    incident.owner = user
+    incident.save()
+    if first:
+        record(org=incident.org_id, action="incident.acknowledged", target=incident)
+    record(
+        org=incident.org_id,
+        action="incident.owner_changed",
+        target=incident,
+        details={"owner": user.get_username()},
+    )
     return incident
 
 
@@ -271,6 +305,7 @@ def acknowledge_incident(*, incident: Incident, user: AbstractBaseUser | None = 
 def delete_incident(*, incident: Incident) -> None:
     """Remove the incident, its updates and postmortem everywhere."""
     page_id = incident.page_id
+    record(org=incident.org_id, action="incident.deleted", target=incident)
     incident.delete()
     request_rebuild(page_id)
 
@@ -324,6 +359,7 @@ def save_postmortem(
         for item in items:
             item.postmortem = postmortem
         ActionItem.objects.bulk_create(items)
+    record(org=incident.org_id, action="postmortem.saved", target=incident)
     if postmortem.is_published:
         request_rebuild(incident.page_id)
     return postmortem
@@ -353,5 +389,6 @@ def publish_postmortem(*, incident: Incident, author: AbstractBaseUser | None = 
         notify=False,
         created_at=now,
     )
+    record(org=incident.org_id, action="postmortem.published", target=incident)
     request_rebuild(incident.page_id)
     return postmortem

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from upstate.audit.services import changed, record
 from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import Maintenance, MaintenanceStatus, MaintenanceUpdate
 from upstate.pages.models import Component, StatusPage
@@ -20,6 +21,11 @@ DEFAULT_MESSAGES = {
     MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is currently in progress.",
     MaintenanceStatus.VERIFYING: "Maintenance work is done; we are verifying the results.",
     MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
+}
+
+MAINTENANCE_ACTIONS = {
+    MaintenanceStatus.IN_PROGRESS: "maintenance.started",
+    MaintenanceStatus.COMPLETED: "maintenance.completed",
 }
 
 
@@ -88,6 +94,8 @@ def schedule_maintenance(
         author=author,
         created_at=timezone.now(),
     )
+    details = {"starts_at": starts_at, "ends_at": ends_at}
+    record(org=page.org_id, action="maintenance.scheduled", target=maintenance, details=details)
     request_rebuild(page.id)
     return maintenance
 
@@ -102,6 +110,7 @@ def change_maintenance(
     unknown = set(fields) - MAINTENANCE_FIELDS
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "unknown field")
+    before = {key: getattr(maintenance, key) for key in MAINTENANCE_FIELDS}
     if "title" in fields:
         maintenance.title = _title(fields["title"])
     if "message" in fields:
@@ -116,6 +125,12 @@ def change_maintenance(
     maintenance.save()
     if components is not None:
         maintenance.components.set(_components(maintenance.page, components))
+    details = changed(before, {key: getattr(maintenance, key) for key in MAINTENANCE_FIELDS})
+    if components is not None:
+        details["components"] = sorted(c.code for c in components)
+    record(
+        org=maintenance.org_id, action="maintenance.changed", target=maintenance, details=details
+    )
     request_rebuild(maintenance.page_id)
     return maintenance
 
@@ -150,6 +165,8 @@ def post_maintenance_update(
         author=author,
         created_at=now,
     )
+    action = MAINTENANCE_ACTIONS.get(status, "maintenance.updated")
+    record(org=maintenance.org_id, action=action, target=maintenance, details={"status": status})
     request_rebuild(maintenance.page_id)
     return update
 
@@ -157,6 +174,7 @@ def post_maintenance_update(
 @transaction.atomic
 def delete_maintenance(*, maintenance: Maintenance) -> None:
     page_id = maintenance.page_id
+    record(org=maintenance.org_id, action="maintenance.deleted", target=maintenance)
     maintenance.delete()
     request_rebuild(page_id)
 

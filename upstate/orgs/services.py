@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from upstate.audit.services import record
 from upstate.lib import apikeys
 from upstate.lib.errors import InvalidInput
 from upstate.orgs.models import ApiKey, Membership, Organization, Role
@@ -31,7 +32,9 @@ def create_org(*, slug: str, name: str) -> Organization:
         raise InvalidInput("slug", "is already taken")
     if not (name or "").strip():
         raise InvalidInput("name", "must not be empty")
-    return Organization.objects.create(slug=slug, name=name.strip()[:120])
+    org = Organization.objects.create(slug=slug, name=name.strip()[:120])
+    record(org=org, action="org.created", target=org)
+    return org
 
 
 @transaction.atomic
@@ -52,10 +55,50 @@ def add_member(
     if password:
         user.set_password(password)
         user.save()
+    previous = Membership.objects.filter(org=org, user=user).values_list("role", flat=True).first()
     membership, _ = Membership.objects.update_or_create(org=org, user=user, defaults={"role": role})
+    if previous is None:
+        record(org=org, action="member.added", target=membership, details={"role": role})
+    elif previous != role:
+        details = {"role": [previous, role]}
+        record(org=org, action="member.role_changed", target=membership, details=details)
     return membership
 
 
+def _keeps_an_owner(membership: Membership, new_role: str | None) -> None:
+    if membership.role != Role.OWNER or new_role == Role.OWNER:
+        return
+    owners = Membership.objects.filter(org_id=membership.org_id, role=Role.OWNER)
+    if not owners.exclude(id=membership.id).exists():
+        raise InvalidInput("role", "an organization needs at least one owner")
+
+
+@transaction.atomic
+def change_member_role(*, membership: Membership, role: str) -> Membership:
+    if role not in Role.values:
+        raise InvalidInput("role", f"must be one of {', '.join(Role.values)}")
+    membership = Membership.objects.select_for_update().select_related("user").get(id=membership.id)
+    if membership.role == role:
+        return membership
+    _keeps_an_owner(membership, role)
+    details = {"role": [membership.role, role]}
+    membership.role = role
+    membership.save(update_fields=["role"])
+    record(org=membership.org_id, action="member.role_changed", target=membership, details=details)
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership) -> None:
+    """Removes the user from the organization; the user account itself stays."""
+    membership = Membership.objects.select_for_update().select_related("user").get(id=membership.id)
+    _keeps_an_owner(membership, None)
+    details = {"role": membership.role}
+    record(org=membership.org_id, action="member.removed", target=membership, details=details)
+    membership.delete()
+
+
+@transaction.atomic
 def create_api_key(
     *, org: Organization, role: str = Role.RESPONDER, name: str = ""
 ) -> tuple[ApiKey, str]:
@@ -66,6 +109,7 @@ def create_api_key(
     key = ApiKey.objects.create(
         org=org, role=role, name=(name or "")[:100], lookup=new.lookup, digest=new.digest
     )
+    record(org=org, action="apikey.created", target=key, details={"role": role})
     return key, new.key
 
 
@@ -82,8 +126,10 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     return key
 
 
+@transaction.atomic
 def revoke_api_key(*, key: ApiKey) -> None:
-    ApiKey.objects.filter(id=key.id, revoked_at=None).update(revoked_at=timezone.now())
+    if ApiKey.objects.filter(id=key.id, revoked_at=None).update(revoked_at=timezone.now()):
+        record(org=key.org_id, action="apikey.revoked", target=key)
 
 
 def role_of(user: AbstractBaseUser, org: Organization) -> Role | None:

@@ -8,10 +8,11 @@ from zoneinfo import available_timezones
 
 from django.db import transaction
 
+from upstate.audit.services import changed, record
 from upstate.lib.errors import InvalidInput
 from upstate.orgs.models import Organization
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
-from upstate.public.publish import request_rebuild
+from upstate.public.publish import request_rebuild, request_removal
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -87,24 +88,29 @@ def _required_text(field: str, value: Any, max_length: int) -> str:
 def create_page(*, org: Organization, name: str, slug: str, **fields: Any) -> StatusPage:
     cleaned = _clean_page_fields(None, {"name": name, "slug": slug, **fields})
     page = StatusPage.objects.create(org=org, **cleaned)
+    record(org=org, action="page.created", target=page, details={"slug": page.slug})
     request_rebuild(page.id)
     return page
 
 
 @transaction.atomic
 def update_page(*, page: StatusPage, **fields: Any) -> StatusPage:
-    for key, value in _clean_page_fields(page, fields).items():
+    cleaned = _clean_page_fields(page, fields)
+    before = {key: getattr(page, key) for key in cleaned}
+    for key, value in cleaned.items():
         setattr(page, key, value)
     page.save()
+    record(org=page.org_id, action="page.updated", target=page, details=changed(before, cleaned))
     request_rebuild(page.id)
     return page
 
 
 @transaction.atomic
 def delete_page(*, page: StatusPage) -> None:
-    page_id = page.id
+    code = page.code
+    record(org=page.org_id, action="page.deleted", target=page, details={"slug": page.slug})
     page.delete()
-    request_rebuild(page_id)
+    request_removal(code)
 
 
 def _next_position(queryset: Any) -> int:
@@ -122,12 +128,14 @@ def create_group(
         description=description or "",
         position=_next_position(page.groups) if position is None else position,
     )
+    record(org=page.org_id, action="group.created", target=group)
     request_rebuild(page.id)
     return group
 
 
 @transaction.atomic
 def update_group(*, group: ComponentGroup, **fields: Any) -> ComponentGroup:
+    before = {"name": group.name, "description": group.description, "position": group.position}
     if "name" in fields:
         group.name = _required_text("name", fields["name"], 120)
     if "description" in fields:
@@ -135,6 +143,10 @@ def update_group(*, group: ComponentGroup, **fields: Any) -> ComponentGroup:
     if "position" in fields and fields["position"] is not None:
         group.position = fields["position"]
     group.save()
+    after = {"name": group.name, "description": group.description, "position": group.position}
+    record(
+        org=group.page.org_id, action="group.updated", target=group, details=changed(before, after)
+    )
     request_rebuild(group.page_id)
     return group
 
@@ -143,6 +155,7 @@ def update_group(*, group: ComponentGroup, **fields: Any) -> ComponentGroup:
 def delete_group(*, group: ComponentGroup) -> None:
     """Deletes the group; its components stay, ungrouped."""
     page_id = group.page_id
+    record(org=group.page.org_id, action="group.deleted", target=group)
     group.delete()
     request_rebuild(page_id)
 
@@ -179,12 +192,20 @@ def create_component(
         baseline_status=_clean_status("status", baseline_status),
         only_show_if_degraded=only_show_if_degraded,
     )
+    record(org=page.org_id, action="component.created", target=component)
     request_rebuild(page.id)
     return component
 
 
+def _component_state(component: Component) -> dict[str, Any]:
+    group = component.group.name if component.group_id else None
+    names = ("name", "description", "position", "baseline_status", "only_show_if_degraded")
+    return {"group": group, **{name: getattr(component, name) for name in names}}
+
+
 @transaction.atomic
 def update_component(*, component: Component, **fields: Any) -> Component:
+    before = _component_state(component)
     if "name" in fields:
         component.name = _required_text("name", fields["name"], 120)
     if "description" in fields:
@@ -198,6 +219,8 @@ def update_component(*, component: Component, **fields: Any) -> Component:
     if "only_show_if_degraded" in fields:
         component.only_show_if_degraded = bool(fields["only_show_if_degraded"])
     component.save()
+    details = changed(before, _component_state(component))
+    record(org=component.page.org_id, action="component.updated", target=component, details=details)
     request_rebuild(component.page_id)
     return component
 
@@ -205,5 +228,34 @@ def update_component(*, component: Component, **fields: Any) -> Component:
 @transaction.atomic
 def delete_component(*, component: Component) -> None:
     page_id = component.page_id
+    record(org=component.page.org_id, action="component.deleted", target=component)
     component.delete()
     request_rebuild(page_id)
+
+
+@transaction.atomic
+def move_component(*, component: Component, direction: str) -> Component:
+    """Swap the component with its previous ("up") or next ("down") sibling in its group;
+    positions are renumbered first so equal positions never make a swap a no-op."""
+    if direction not in ("up", "down"):
+        raise InvalidInput("direction", "must be up or down")
+    ordered = list(
+        Component.objects.select_for_update()
+        .filter(page_id=component.page_id)
+        .order_by("position", "id")
+    )
+    for index, item in enumerate(ordered):
+        item.position = index
+    siblings = [c for c in ordered if c.group_id == component.group_id]
+    at = next(i for i, c in enumerate(siblings) if c.id == component.id)
+    other_at = at - 1 if direction == "up" else at + 1
+    if not 0 <= other_at < len(siblings):
+        return component  # already first or last: nothing moves, nothing is recorded
+    mine, other = siblings[at], siblings[other_at]
+    mine.position, other.position = other.position, mine.position
+    Component.objects.bulk_update(ordered, ["position"])
+    component.position = siblings[at].position
+    details = {"direction": direction}
+    record(org=component.page.org_id, action="component.moved", target=component, details=details)
+    request_rebuild(component.page_id)
+    return component

@@ -1,0 +1,76 @@
+"""What the dashboard layout needs on every screen: switchers and navigation."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from upstate.orgs.models import Membership
+from upstate.pages.models import StatusPage
+
+# (label, URL name in the "dashboard" namespace, needs a page, level needed to see it)
+NAV = [
+    ("Overview", "overview", False, "read"),
+    ("Incidents", "incident-list", False, "read"),
+    ("Maintenance", "maintenance-list", False, "read"),
+    ("Components", "component-list", True, "manage"),
+    ("Page settings", "page-settings", True, "manage"),
+    ("Members", "member-list", False, "manage"),
+    ("API keys", "apikey-list", False, "manage"),
+    ("Audit log", "audit-log", False, "manage"),
+]
+
+
+def current_page(request: HttpRequest, pages: list[StatusPage]) -> StatusPage | None:
+    """The page named in the URL, else the one chosen in the switcher, else the first."""
+    from upstate.dashboard.views import SESSION_PAGE
+
+    kwargs = request.resolver_match.kwargs if request.resolver_match else {}
+    wanted = kwargs.get("page_slug") or request.GET.get("page") or ""
+    member = request.member  # type: ignore[attr-defined]
+    wanted = wanted or request.session.get(SESSION_PAGE.format(org=member.org.id), "")
+    by_slug = {p.slug: p for p in pages}
+    return by_slug.get(wanted) or (pages[0] if pages else None)
+
+
+def _nav(request: HttpRequest, page: StatusPage | None) -> list[dict[str, object]]:
+    member = request.member  # type: ignore[attr-defined]
+    items = []
+    path = request.path
+    for label, name, needs_page, level in NAV:
+        if not member.allows(level) or (needs_page and page is None):
+            continue
+        kwargs = {"org_slug": member.org.slug}
+        if needs_page:
+            kwargs["page_slug"] = page.slug
+        try:
+            url = reverse(f"dashboard:{name}", kwargs=kwargs)
+        except NoReverseMatch:  # a screen that is not built yet
+            continue
+        overview = name == "overview"
+        active = path == url if overview else path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return items
+
+
+def layout(request: HttpRequest) -> dict[str, object]:
+    """`dash` in templates: org and page switchers and the navigation, once a view has
+    called `access.member_context` (directly or through `get_for_member`)."""
+    member = getattr(request, "member", None)
+    if member is None:
+        return {}
+    memberships = (
+        Membership.objects.filter(user=request.user).select_related("org").order_by("org__name")
+    )
+    pages = list(StatusPage.objects.filter(org=member.org).order_by("name"))
+    page = current_page(request, pages)
+    return {
+        "dash": {
+            "member": member,
+            "org": member.org,
+            "orgs": [m.org for m in memberships],
+            "pages": pages,
+            "page": page,
+            "nav": _nav(request, page),
+        }
+    }

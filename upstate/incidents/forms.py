@@ -1,0 +1,283 @@
+"""Dashboard forms for incidents and postmortems. They only shape input; the rules live in
+`upstate.incidents.services`, whose InvalidInput errors the views attach to these fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from upstate.incidents.models import (
+    Category,
+    Impact,
+    IncidentStatus,
+    Severity,
+    Visibility,
+)
+from upstate.pages.models import Component, ComponentStatus, StatusPage
+
+POSTABLE_STATUSES = [(s.value, s.label) for s in IncidentStatus if s != IncidentStatus.POSTMORTEM]
+FOLLOW_IMPACT = "impact"
+COMPONENT_PREFIX = "component-"
+
+
+def _component_choices(blank_label: str) -> list[tuple[str, str]]:
+    return [("", blank_label), (FOLLOW_IMPACT, "Follows the impact"), *ComponentStatus.choices]
+
+
+def _local(value: datetime | None, zone: str) -> datetime | None:
+    """Read a datetime-local value (parsed as UTC wall-clock time) in the page's time zone."""
+    if value is None:
+        return None
+    wall = timezone.localtime(value, ZoneInfo("UTC")).replace(tzinfo=None)
+    return timezone.make_aware(wall, ZoneInfo(zone))
+
+
+class ComponentFieldsMixin:
+    """One select per component of a page: `component-<code>`, values "", "impact" or a
+    component status."""
+
+    blank_label = "No change"
+
+    def add_component_fields(self, components: list[Component]) -> None:
+        self.component_list = components
+        for component in components:
+            self.fields[f"{COMPONENT_PREFIX}{component.code}"] = forms.ChoiceField(
+                label=component.display_name,
+                choices=_component_choices(self.blank_label),
+                required=False,
+                help_text=component.description or "How this incident affects the component.",
+            )
+
+    def component_bound_fields(self) -> list[forms.BoundField]:
+        return [self[f"{COMPONENT_PREFIX}{c.code}"] for c in self.component_list]
+
+    def component_changes(self) -> dict[Component, str | None]:
+        """The service's `components` argument: chosen components → status (None = impact)."""
+        changes: dict[Component, str | None] = {}
+        for component in self.component_list:
+            value = self.cleaned_data.get(f"{COMPONENT_PREFIX}{component.code}")
+            if value:
+                changes[component] = None if value == FOLLOW_IMPACT else value
+        return changes
+
+
+class IncidentCreateForm(ComponentFieldsMixin, forms.Form):
+    blank_label = "Not affected"
+
+    title = forms.CharField(
+        max_length=255,
+        help_text="What customers notice, e.g. “Checkout fails for some card payments”.",
+    )
+    page = forms.ModelChoiceField(
+        queryset=StatusPage.objects.none(),
+        to_field_name="slug",
+        empty_label=None,
+        help_text="The status page the incident appears on.",
+    )
+    status = forms.ChoiceField(
+        choices=POSTABLE_STATUSES,
+        initial=IncidentStatus.INVESTIGATING,
+        help_text="Where the response stands; the timeline starts with it.",
+    )
+    impact = forms.ChoiceField(
+        choices=Impact.choices,
+        initial=Impact.MINOR,
+        help_text="Sets the affected components' status: minor → degraded performance, "
+        "major → partial outage, critical → major outage.",
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "Not set"), *Severity.choices],
+        required=False,
+        help_text="Internal urgency; sets the response target (critical 15 min … low 24 h).",
+    )
+    category = forms.ChoiceField(
+        choices=[("", "Not set"), *Category.choices],
+        required=False,
+        help_text="Routes the incident to the team that handles this kind of problem.",
+    )
+    message = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The first update customers read. Markdown: **bold**, lists, links.",
+    )
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices,
+        initial=Visibility.PUBLIC,
+        widget=forms.RadioSelect,
+        help_text="Internal incidents never appear on the status page or notify subscribers.",
+    )
+    notify = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Notify subscribers",
+        help_text="Send this first update to the page's subscribers.",
+    )
+    started_at = forms.DateTimeField(
+        required=False,
+        label="Started at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty for now. In the page's time zone.",
+    )
+    resolved_at = forms.DateTimeField(
+        required=False,
+        label="Resolved at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Only for a past incident you are recording afterwards: it is created "
+        "resolved, without notifying anyone.",
+    )
+
+    def __init__(self, *args: Any, pages: list[StatusPage], page: StatusPage | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["page"].queryset = StatusPage.objects.filter(id__in=[p.id for p in pages])
+        self.fields["page"].label_from_instance = lambda p: p.name
+        if page is not None:
+            self.fields["page"].initial = page.slug
+        chosen = self._chosen_page(pages) or page
+        self.chosen_page = chosen
+        components = list(chosen.components.select_related("group")) if chosen else []
+        self.add_component_fields(components)
+
+    def _chosen_page(self, pages: list[StatusPage]) -> StatusPage | None:
+        slug = self.data.get(self.add_prefix("page")) if self.is_bound else None
+        return next((p for p in pages if p.slug == slug), None)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        page = data.get("page")
+        if page is not None:
+            for name in ("started_at", "resolved_at"):
+                data[name] = _local(data.get(name), page.time_zone)
+        if data.get("resolved_at") and not data.get("started_at"):
+            self.add_error("started_at", "Give the start too when recording a past incident.")
+        return data
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        kwargs = {
+            key: data[key]
+            for key in ("title", "page", "status", "impact", "severity", "category", "message")
+        }
+        kwargs.update(
+            visibility=data["visibility"],
+            notify=data["notify"],
+            started_at=data.get("started_at"),
+            resolved_at=data.get("resolved_at"),
+            components=self.component_changes(),
+        )
+        return kwargs
+
+
+class UpdateForm(ComponentFieldsMixin, forms.Form):
+    """The composer: a new timeline entry."""
+
+    status = forms.ChoiceField(
+        choices=POSTABLE_STATUSES,
+        help_text="Pre-set to the next step; any status may be posted.",
+    )
+    message = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What changed and what happens next. Markdown. Ctrl+Enter (⌘+Enter) posts.",
+    )
+    notify = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Notify subscribers",
+        help_text="Uncheck for small corrections nobody needs an email about.",
+    )
+
+    def __init__(self, *args: Any, components: list[Component], suggested: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].initial = suggested
+        self.add_component_fields(components)
+
+
+class ResolveForm(forms.Form):
+    message = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional closing note; empty posts “This incident has been resolved.”",
+    )
+
+
+class PostmortemForm(forms.Form):
+    title = forms.CharField(
+        required=False,
+        max_length=255,
+        help_text="Defaults to the incident's title on the public page when empty.",
+    )
+    summary = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What happened, in two or three sentences. Markdown.",
+    )
+    impact = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Who was affected, how, and for how long. Markdown.",
+    )
+    root_cause = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Why it happened. A summary or a root cause is needed to publish. Markdown.",
+    )
+    corrective_actions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was done and will be done; track each one as an action item below.",
+    )
+    timeline = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Key moments with times, e.g. “14:02 UTC alert fired”. Markdown.",
+    )
+
+
+class ActionItemForm(forms.Form):
+    title = forms.CharField(
+        max_length=255, required=False, help_text="One concrete change that prevents a repeat."
+    )
+    owner = forms.CharField(max_length=120, required=False, help_text="Who makes it happen.")
+    due_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="When it should be done.",
+    )
+    done = forms.BooleanField(required=False, help_text="Tick when it is finished.")
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not (data.get("title") or data.get("owner") or data.get("due_date"))
+
+
+class BaseActionItemFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+            form.fields["DELETE"].help_text = "Drop this item when saving."
+
+
+ActionItemFormSet = forms.formset_factory(
+    ActionItemForm, formset=BaseActionItemFormSet, extra=1, can_delete=True
+)
+
+
+def action_items_payload(formset: forms.BaseFormSet) -> tuple[list[dict[str, Any]], list[int]]:
+    """The service's `action_items` list and, for each entry, the index of its form (so an
+    error on `action_items.<n>.title` finds its way back to the right row)."""
+    items: list[dict[str, Any]] = []
+    origin: list[int] = []
+    for index, form in enumerate(formset.forms):
+        if not form.has_changed() and not form.initial:
+            continue
+        if form.cleaned_data.get("DELETE") or form.is_blank():
+            continue
+        data = form.cleaned_data
+        items.append({k: data.get(k) for k in ("title", "owner", "due_date", "done")})
+        origin.append(index)
+    return items, origin

@@ -1,0 +1,48 @@
+"""Email settings from one URL: `smtp://user:password@host:587?tls=True`."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlsplit
+
+BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def parse(url: str) -> dict[str, object]:
+    """Django EMAIL_* settings for `url`.
+
+    Schemes: `smtp://` (add `?tls=True` for STARTTLS, `?ssl=True` for implicit TLS),
+    `smtps://` (implicit TLS, port 465), `console://` (print to the terminal),
+    `file:///path/to/dir`, `locmem://`, `dummy://`. User and password are URL-decoded, so
+    `%40` stands for `@`.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in BACKENDS:
+        raise ValueError(f"email URL scheme must be one of {', '.join(BACKENDS)}, not {scheme!r}")
+    config: dict[str, object] = {"EMAIL_BACKEND": BACKENDS[scheme]}
+    if scheme == "file":
+        config["EMAIL_FILE_PATH"] = unquote(parts.path)
+    if scheme not in ("smtp", "smtps"):
+        return config
+    query = {key.lower(): values[-1] for key, values in parse_qs(parts.query).items()}
+    for flag in ("tls", "ssl"):
+        if query.get(flag, "False") not in ("True", "False"):
+            raise ValueError(f"email URL option {flag} must be True or False")
+    ssl = scheme == "smtps" or query.get("ssl") == "True"
+    config.update(
+        EMAIL_HOST=parts.hostname or "localhost",
+        EMAIL_PORT=parts.port or (465 if ssl else 25),
+        EMAIL_HOST_USER=unquote(parts.username or ""),
+        EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+        EMAIL_USE_TLS=query.get("tls") == "True",
+        EMAIL_USE_SSL=ssl,
+        EMAIL_TIMEOUT=int(query.get("timeout", "10")),
+    )
+    return config
