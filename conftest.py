@@ -27,6 +27,12 @@ class Persona:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing is deliberately slow; every persona would pay for it in every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _snapshot_dir(settings, tmp_path):
     settings.SNAPSHOT_DIR = tmp_path / "snapshots"
     return settings.SNAPSHOT_DIR
@@ -114,6 +120,16 @@ CHROMIUM = "/usr/bin/chromium"
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+
+    def process_request_thread(self, request, client_address):  # noqa: ANN001
+        from django.db import connections
+
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            # Each request runs in its own thread; leave no connection behind to block the
+            # test database's teardown.
+            connections.close_all()
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
+
 import markdown as md
 import nh3
 
@@ -33,8 +36,24 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    # Building a Markdown instance costs more than converting a typical update; keep one per
+    # thread (instances are not thread-safe) and reset it between documents.
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(
+            extensions=["fenced_code", "tables", "sane_lists"]
+        )
+    return converter.reset()
+
+
+# Every snapshot build renders the page's whole history again; messages rarely change.
+@lru_cache(maxsize=8192)
 def render(text: str) -> str:
-    html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists"])
+    html = _converter().convert(text or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

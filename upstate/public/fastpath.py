@@ -114,10 +114,13 @@ class SnapshotApp:
             link, rest = host_link(host), path
         if not _PAGE_PATH.match(rest) or "/." in rest:
             return None
+        if len(rest) > 1 and rest.endswith("/"):
+            # Documents link to each other relatively; one address per document keeps them right.
+            return _redirect(start_response, path.rstrip("/"), environ)
         loaded = self._load(link)
         if loaded is None:
             return None
-        variants = loaded.variants.get(rest.strip("/"))
+        variants = loaded.variants.get(rest.lstrip("/"))
         if variants is None:
             return None
         plain, gzipped = variants

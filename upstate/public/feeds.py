@@ -16,7 +16,8 @@ from upstate.lib.markdown import render, to_text
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
 from upstate.pages.models import StatusPage
 from upstate.public import links
-from upstate.public.state import PageState, load, maintenance_url
+from upstate.public.links import maintenance_url
+from upstate.public.state import PageState, load
 
 # Completed maintenance stays in the calendar this long, so subscribers see it happened.
 RECENTLY_COMPLETED = timedelta(days=30)

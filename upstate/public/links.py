@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from upstate.incidents.models import Incident
+from upstate.maintenance.models import Maintenance
 from upstate.pages.models import StatusPage
 
 
@@ -20,3 +21,7 @@ def incident_url(incident: Incident) -> str:
 
 def postmortem_url(incident: Incident) -> str:
     return f"{incident_url(incident)}/postmortem"
+
+
+def maintenance_url(maintenance: Maintenance) -> str:
+    return f"{page_url(maintenance.page)}/maintenances/{maintenance.code}"

@@ -588,9 +588,5 @@ def documents(page: StatusPage) -> dict[str, bytes]:
             )
     for maintenance in site.maintenances:
         path = f"maintenances/{maintenance.code}"
-        body = _render(site, path, "public/maintenance.html", {"maintenance": maintenance})
-        built[path] = body
-        # The Statuspage JSON and the iCal feed link maintenance/<code> (state.maintenance_url):
-        # same depth, so the same bytes work there.
-        built[f"maintenance/{maintenance.code}"] = body
+        built[path] = _render(site, path, "public/maintenance.html", {"maintenance": maintenance})
     return built

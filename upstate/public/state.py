@@ -21,7 +21,6 @@ from upstate.incidents.models import (
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
-from upstate.public.links import page_url
 
 # Statuspage's incidents.json and scheduled-maintenances.json return "the 50 most recent".
 RECENT_LIMIT = 50
@@ -125,8 +124,3 @@ def load(page: StatusPage) -> PageState:
         incidents=_incidents(page),
         maintenances=_maintenances(page),
     )
-
-
-def maintenance_url(maintenance: Maintenance) -> str:
-    # Mirrors links.incident_url; pages.py renders maintenances/<code>.
-    return f"{page_url(maintenance.page)}/maintenances/{maintenance.code}"

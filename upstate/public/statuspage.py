@@ -16,7 +16,8 @@ from upstate.maintenance.models import Maintenance, MaintenanceStatus, Maintenan
 from upstate.pages.health import rollup
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
 from upstate.public import links
-from upstate.public.state import RECENT_LIMIT, PageState, load, maintenance_url
+from upstate.public.links import maintenance_url
+from upstate.public.state import RECENT_LIMIT, PageState, load
 
 Obj = dict[str, Any]
 

@@ -90,11 +90,14 @@ def test_it_serves_documents_without_calling_django(app, backend):
     assert backend.calls == 0
 
 
-def test_it_serves_the_page_at_its_root_with_and_without_trailing_slashes(app):
+def test_it_gives_each_document_one_address(app):
     write_snapshot(_snapshot())
 
     assert _get(app, "/p/acme/")[2] == PAGE_HTML
-    assert _get(app, "/p/acme/incidents/abc123/")[2] == b"<p>incident</p>"
+    assert _get(app, "/p/acme/incidents/abc123")[2] == b"<p>incident</p>"
+    status, headers, _ = _get(app, "/p/acme/incidents/abc123/")
+    assert status.startswith("301")
+    assert headers["Location"] == "/p/acme/incidents/abc123"
     status, headers, _ = _get(app, "/p/acme", QUERY_STRING="x=1")
     assert status.startswith("301")
     assert headers["Location"] == "/p/acme/?x=1"

@@ -18,7 +18,6 @@ from upstate.incidents.services import (
 from upstate.maintenance.models import Maintenance
 from upstate.maintenance.services import post_maintenance_update, schedule_maintenance
 from upstate.public import feeds, links
-from upstate.public.state import maintenance_url
 from upstate.public.tests.scene import Scene, build_scene
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -102,7 +101,7 @@ def test_calendar_has_one_event_per_unfinished_maintenance(scene):
     assert set(events) == {"Website migration", "Cache upgrade"}
     event = events["Website migration"]
     assert str(event["UID"]).startswith(f"maintenance-{scene.upcoming.code}@")
-    assert str(event["URL"]) == maintenance_url(scene.upcoming)
+    assert str(event["URL"]) == links.maintenance_url(scene.upcoming)
     assert str(event["DESCRIPTION"]) == "We will move the website to new servers."
     start, end = event.decoded("DTSTART"), event.decoded("DTEND")
     assert start.utcoffset() == timedelta(0) and end.utcoffset() == timedelta(0)

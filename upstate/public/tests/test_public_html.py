@@ -72,7 +72,6 @@ def test_it_builds_every_document(scene):
         f"incidents/{scene.resolved.code}",
     } <= paths
     assert f"maintenances/{scene.upcoming.code}" in paths
-    assert f"maintenance/{scene.upcoming.code}" in paths  # where state.maintenance_url points
 
 
 def test_it_leaves_internal_incidents_out(scene):
