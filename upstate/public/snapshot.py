@@ -74,9 +74,12 @@ def content_type_for(path: str) -> str:
     return CONTENT_TYPES.get(os.path.splitext(path)[1], HTML)
 
 
-def make_document(path: str, body: bytes) -> Document:
+def make_document(path: str, body: bytes, previous: Document | None = None) -> Document:
+    # Most documents of a page do not change between builds: keep their gzip and ETag.
+    if previous is not None and previous.body == body:
+        return previous
     digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-    gzipped = gzip.compress(body, compresslevel=9, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
     return Document(content_type_for(path), body, gzipped, f'"{digest}"')
 
 
@@ -121,6 +124,8 @@ def build_snapshot(page: StatusPage) -> Snapshot:
     build to finish always reflects the last committed change."""
     with _page_lock(page.code):
         page = StatusPage.objects.select_related("org").get(pk=page.pk)
+        previous = load_snapshot(page_file(page.code))
+        before = previous.documents if previous is not None else {}
         snapshot = Snapshot(
             page_code=page.code,
             org_id=page.org_id,
@@ -129,17 +134,19 @@ def build_snapshot(page: StatusPage) -> Snapshot:
             private=page.private,
             built_at=time.time(),
             documents={
-                path: make_document(path, body) for path, body in render_documents(page).items()
+                path: make_document(path, body, before.get(path))
+                for path, body in render_documents(page).items()
             },
         )
-        write_snapshot(snapshot)
+        write_snapshot(snapshot, previous)
     return snapshot
 
 
-def write_snapshot(snapshot: Snapshot) -> None:
+def write_snapshot(snapshot: Snapshot, previous: Snapshot | None = None) -> None:
     """Replace the page's snapshot file and point its slug and domain at it (or, for a private
     page, at nothing: the fast path then leaves it to Django's members-only view)."""
-    previous = load_snapshot(page_file(snapshot.page_code))
+    if previous is None:
+        previous = load_snapshot(page_file(snapshot.page_code))
     _write_atomically(
         page_file(snapshot.page_code), pickle.dumps(snapshot, pickle.HIGHEST_PROTOCOL)
     )
