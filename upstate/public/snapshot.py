@@ -100,10 +100,10 @@ def host_link(host: str) -> Path:
 
 
 def render_documents(page: StatusPage) -> dict[str, bytes]:
-    from upstate.public import feeds, pages, statuspage
+    from upstate.public import embeds, feeds, pages, statuspage
 
     documents: dict[str, bytes] = {}
-    for builder in (pages, statuspage, feeds):
+    for builder in (pages, statuspage, feeds, embeds):
         documents.update(builder.documents(page))
     return documents
 
