@@ -120,7 +120,11 @@ class SnapshotApp:
         loaded = self._load(link)
         if loaded is None:
             return None
-        variants = loaded.variants.get(rest.lstrip("/"))
+        key = rest.lstrip("/")
+        query = environ.get("QUERY_STRING")
+        # A few documents come in variants named by their query (``badge.svg?style=flat``);
+        # any other query is ignored, as static servers do.
+        variants = (query and loaded.variants.get(f"{key}?{query}")) or loaded.variants.get(key)
         if variants is None:
             return None
         plain, gzipped = variants

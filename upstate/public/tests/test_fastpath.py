@@ -47,6 +47,8 @@ def _snapshot(**overrides) -> Snapshot:  # noqa: ANN003
             "": make_document("", PAGE_HTML),
             "api/v2/status.json": make_document("api/v2/status.json", STATUS_JSON),
             "incidents/abc123": make_document("incidents/abc123", b"<p>incident</p>"),
+            "badge.svg": make_document("badge.svg", b"<svg>flat</svg>"),
+            "badge.svg?style=square": make_document("badge.svg", b"<svg>square</svg>"),
         },
     )
     values.update(overrides)
@@ -227,3 +229,12 @@ def test_it_does_not_unlink_a_slug_another_page_has_taken(app):
     write_snapshot(_snapshot(slug="renamed", custom_domain=""))  # pg1 moves away
 
     assert _get(app, "/p/acme/api/v2/status.json")[0] == "200 OK"
+
+
+def test_it_serves_variants_named_by_their_query_and_ignores_other_queries(app):
+    write_snapshot(_snapshot())
+
+    assert _get(app, "/p/acme/badge.svg", QUERY_STRING="style=square")[2] == b"<svg>square</svg>"
+    assert _get(app, "/p/acme/badge.svg", QUERY_STRING="style=other")[2] == b"<svg>flat</svg>"
+    _, headers, body = _get(app, "/p/acme/api/v2/status.json", QUERY_STRING="cachebust=1")
+    assert body == STATUS_JSON
