@@ -1,0 +1,50 @@
+"""The OpenAPI document and the interactive docs."""
+
+from __future__ import annotations
+
+EXPECTED_PATHS = {
+    "/api/v1/pages": {"get", "post"},
+    "/api/v1/pages/{page_id}": {"get", "patch", "delete"},
+    "/api/v1/pages/{page_id}/components": {"get", "post"},
+    "/api/v1/components/{component_id}": {"get", "patch", "delete"},
+    "/api/v1/pages/{page_id}/component-groups": {"get", "post"},
+    "/api/v1/component-groups/{group_id}": {"get", "patch", "delete"},
+    "/api/v1/incidents": {"get", "post"},
+    "/api/v1/incidents/{incident_id}": {"get", "patch", "delete"},
+    "/api/v1/incidents/{incident_id}/updates": {"post"},
+    "/api/v1/incidents/{incident_id}/acknowledge": {"post"},
+    "/api/v1/incidents/{incident_id}/postmortem": {"get", "put"},
+    "/api/v1/incidents/{incident_id}/postmortem/publish": {"post"},
+    "/api/v1/maintenances": {"get", "post"},
+    "/api/v1/maintenances/{maintenance_id}": {"get", "patch", "delete"},
+    "/api/v1/maintenances/{maintenance_id}/updates": {"post"},
+}
+
+
+def test_the_openapi_document_lists_every_endpoint(client, db):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["info"]["title"] == "Upstate API"
+    assert {path: set(ops) for path, ops in document["paths"].items()} == EXPECTED_PATHS
+
+
+def test_every_operation_requires_a_bearer_key(client, db):
+    document = client.get("/api/v1/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert [s["scheme"] for s in schemes.values()] == ["bearer"]
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            assert operation["security"], operation["operationId"]
+
+
+def test_the_schemas_follow_the_in_patch_out_families(client, db):
+    names = set(client.get("/api/v1/openapi.json").json()["components"]["schemas"])
+    for noun in ("Page", "Component", "ComponentGroup", "Incident", "Maintenance"):
+        assert {f"{noun}In", f"{noun}Patch", f"{noun}Out"} <= names
+
+
+def test_the_docs_page_loads(client, db):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert b"openapi.json" in response.content

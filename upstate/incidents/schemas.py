@@ -1,0 +1,270 @@
+"""API shapes of incidents, their updates and postmortems."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from ninja import Schema
+from pydantic import Field
+
+from upstate.api.fields import (
+    MAX_ITEMS,
+    Code,
+    InSchema,
+    Line,
+    Moment,
+    PatchSchema,
+    Text,
+    Timestamp,
+)
+from upstate.incidents.models import (
+    ActionItem,
+    Category,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentStatus,
+    IncidentUpdate,
+    Postmortem,
+    PostmortemStatus,
+    Severity,
+    Source,
+    UpdateComponentChange,
+    Visibility,
+)
+from upstate.pages.models import ComponentStatus
+from upstate.public.links import incident_url, postmortem_url
+
+
+class IncidentState(StrEnum):
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+
+
+ComponentIds = list[Code]
+ComponentStatuses = dict[Code, ComponentStatus | None]
+
+COMPONENT_IDS_HELP = "Affected components of the incident's page; their status follows the impact"
+COMPONENTS_HELP = (
+    "Affected components with a status of their own, by component id "
+    "(null follows the impact); wins over component_ids"
+)
+
+
+class IncidentIn(InSchema):
+    page_id: Code
+    title: Line
+    status: IncidentStatus
+    impact: Impact
+    severity: Severity | None = None
+    category: Category | None = None
+    component_ids: ComponentIds = Field([], max_length=MAX_ITEMS, description=COMPONENT_IDS_HELP)
+    components: ComponentStatuses = Field({}, max_length=MAX_ITEMS, description=COMPONENTS_HELP)
+    message: Text = ""
+    visibility: Visibility = Visibility.PUBLIC
+    notify: bool = True
+    started_at: Moment | None = Field(None, description="When it began; default now")
+    resolved_at: Moment | None = Field(
+        None, description="Backfill a past incident: created already resolved at this time"
+    )
+
+
+class IncidentPatch(PatchSchema):
+    """Details change in place; a `status` posts a timeline update (with `message`)."""
+
+    NULLABLE = frozenset({"severity", "category"})
+
+    title: Line | None = None
+    impact: Impact | None = None
+    severity: Severity | None = None
+    category: Category | None = None
+    visibility: Visibility | None = None
+    started_at: Moment | None = None
+    status: IncidentStatus | None = None
+    message: Text | None = None
+    notify: bool | None = None
+
+
+class IncidentUpdateIn(InSchema):
+    status: IncidentStatus
+    message: Text = ""
+    component_ids: ComponentIds = Field([], max_length=MAX_ITEMS, description=COMPONENT_IDS_HELP)
+    components: ComponentStatuses = Field({}, max_length=MAX_ITEMS, description=COMPONENTS_HELP)
+    notify: bool = True
+
+
+class AffectedComponentOut(Schema):
+    id: str
+    name: str
+    status: ComponentStatus = Field(
+        description="The status this incident gives the component: its override, else the "
+        "impact's (the component's baseline when the impact is none)"
+    )
+
+    @staticmethod
+    def resolve_id(row: IncidentComponent) -> str:
+        return row.component.code
+
+    @staticmethod
+    def resolve_name(row: IncidentComponent) -> str:
+        return row.component.display_name
+
+    @staticmethod
+    def resolve_status(row: IncidentComponent) -> str:
+        return row.asserted_status(row.incident.impact) or row.component.baseline_status
+
+
+class ComponentChangeOut(Schema):
+    id: str
+    name: str
+    old_status: ComponentStatus
+    new_status: ComponentStatus
+
+    @staticmethod
+    def resolve_id(change: UpdateComponentChange) -> str:
+        return change.component_code
+
+
+class IncidentUpdateOut(Schema):
+    id: str
+    status: IncidentStatus
+    message: str
+    notify: bool
+    created_at: Timestamp
+    component_changes: list[ComponentChangeOut]
+
+    @staticmethod
+    def resolve_id(update: IncidentUpdate) -> str:
+        return update.code
+
+    @staticmethod
+    def resolve_component_changes(update: IncidentUpdate) -> list[UpdateComponentChange]:
+        return list(update.changes.all())
+
+
+def _published_postmortem(incident: Incident) -> Postmortem | None:
+    postmortem = getattr(incident, "postmortem", None)
+    return postmortem if postmortem is not None and postmortem.is_published else None
+
+
+class IncidentOut(Schema):
+    id: str
+    page_id: str
+    title: str
+    status: IncidentStatus
+    impact: Impact
+    severity: Severity | None
+    category: Category | None
+    visibility: Visibility
+    source: Source
+    backfilled: bool
+    owner: str | None = Field(description="Email of the responder who took the incident")
+    components: list[AffectedComponentOut]
+    updates: list[IncidentUpdateOut] = Field(description="Newest first")
+    started_at: Timestamp
+    acknowledged_at: Timestamp | None
+    monitoring_at: Timestamp | None
+    resolved_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    postmortem_url: str | None
+    public_url: str | None
+
+    @staticmethod
+    def resolve_id(incident: Incident) -> str:
+        return incident.code
+
+    @staticmethod
+    def resolve_page_id(incident: Incident) -> str:
+        return incident.page.code
+
+    @staticmethod
+    def resolve_severity(incident: Incident) -> str | None:
+        return incident.severity or None
+
+    @staticmethod
+    def resolve_category(incident: Incident) -> str | None:
+        return incident.category or None
+
+    @staticmethod
+    def resolve_owner(incident: Incident) -> str | None:
+        return incident.owner.email if incident.owner else None
+
+    @staticmethod
+    def resolve_components(incident: Incident) -> list[IncidentComponent]:
+        rows = list(incident.affected.all())
+        for row in rows:
+            row.incident = incident  # the impact comes from the incident already loaded
+        return rows
+
+    @staticmethod
+    def resolve_updates(incident: Incident) -> list[IncidentUpdate]:
+        return list(incident.updates.all())
+
+    @staticmethod
+    def resolve_postmortem_url(incident: Incident) -> str | None:
+        return postmortem_url(incident) if _published_postmortem(incident) else None
+
+    @staticmethod
+    def resolve_public_url(incident: Incident) -> str | None:
+        return incident_url(incident) if incident.is_public else None
+
+
+class ActionItemIn(InSchema):
+    title: Line
+    owner: Line = ""
+    due_date: date | None = None
+    done: bool = False
+
+
+class PostmortemIn(InSchema):
+    """The whole postmortem: fields left out are emptied, action items are replaced."""
+
+    title: Line = ""
+    summary: Text = ""
+    impact: Text = ""
+    root_cause: Text = ""
+    corrective_actions: Text = ""
+    timeline: Text = ""
+    action_items: list[ActionItemIn] = Field([], max_length=MAX_ITEMS)
+
+
+class ActionItemOut(Schema):
+    id: str
+    title: str
+    owner: str
+    due_date: date | None
+    done: bool
+
+    @staticmethod
+    def resolve_id(item: ActionItem) -> str:
+        return item.code
+
+
+class PostmortemOut(Schema):
+    incident_id: str
+    status: PostmortemStatus
+    title: str
+    summary: str
+    impact: str
+    root_cause: str
+    corrective_actions: str
+    timeline: str
+    action_items: list[ActionItemOut]
+    published_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    url: str | None = Field(description="Public URL, once published")
+
+    @staticmethod
+    def resolve_incident_id(postmortem: Postmortem) -> str:
+        return postmortem.incident.code
+
+    @staticmethod
+    def resolve_action_items(postmortem: Postmortem) -> list[ActionItem]:
+        return list(postmortem.action_items.all())
+
+    @staticmethod
+    def resolve_url(postmortem: Postmortem) -> str | None:
+        return postmortem_url(postmortem.incident) if postmortem.is_published else None

@@ -1,0 +1,165 @@
+"""API shapes of pages, components and component groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Schema
+
+from upstate.api.fields import Code, InSchema, Line, PatchSchema, Position, Text, Timestamp, Url
+from upstate.pages.health import component_statuses
+from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
+from upstate.public.links import page_url
+
+
+class PageIn(InSchema):
+    name: Line
+    slug: Line
+    description: Text = ""
+    custom_domain: Line | None = None
+    logo_url: Url = ""
+    accent_color: Line = "#2563eb"
+    time_zone: Line = "Etc/UTC"
+    show_severity: bool = True
+    private: bool = False
+    support_url: Url = ""
+
+
+class PagePatch(PatchSchema):
+    NULLABLE = frozenset({"description", "custom_domain", "logo_url", "support_url"})
+
+    name: Line | None = None
+    slug: Line | None = None
+    description: Text | None = None
+    custom_domain: Line | None = None
+    logo_url: Url | None = None
+    accent_color: Line | None = None
+    time_zone: Line | None = None
+    show_severity: bool | None = None
+    private: bool | None = None
+    support_url: Url | None = None
+
+
+class PageOut(Schema):
+    id: str
+    name: str
+    slug: str
+    description: str
+    custom_domain: str | None
+    logo_url: str
+    accent_color: str
+    time_zone: str
+    show_severity: bool
+    private: bool
+    support_url: str
+    url: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @staticmethod
+    def resolve_id(page: StatusPage) -> str:
+        return page.code
+
+    @staticmethod
+    def resolve_url(page: StatusPage) -> str:
+        return page_url(page)
+
+
+class ComponentIn(InSchema):
+    name: Line
+    description: Text = ""
+    group_id: Code | None = None
+    position: Position | None = None
+    baseline_status: ComponentStatus = ComponentStatus.OPERATIONAL
+    only_show_if_degraded: bool = False
+
+
+class ComponentPatch(PatchSchema):
+    NULLABLE = frozenset({"description", "group_id", "position"})
+
+    name: Line | None = None
+    description: Text | None = None
+    group_id: Code | None = None
+    position: Position | None = None
+    baseline_status: ComponentStatus | None = None
+    only_show_if_degraded: bool | None = None
+
+
+def _current_statuses(request: HttpRequest, page: StatusPage) -> dict[int, ComponentStatus]:
+    """Derived statuses of the page's components, computed once per request and page."""
+    cache: dict[int, dict[int, ComponentStatus]] = request.__dict__.setdefault(
+        "_upstate_component_statuses", {}
+    )
+    if page.id not in cache:
+        cache[page.id] = component_statuses(page)
+    return cache[page.id]
+
+
+class ComponentOut(Schema):
+    id: str
+    page_id: str
+    group_id: str | None
+    name: str
+    description: str
+    position: int
+    status: ComponentStatus
+    baseline_status: ComponentStatus
+    only_show_if_degraded: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @staticmethod
+    def resolve_id(component: Component) -> str:
+        return component.code
+
+    @staticmethod
+    def resolve_page_id(component: Component) -> str:
+        return component.page.code
+
+    @staticmethod
+    def resolve_group_id(component: Component) -> str | None:
+        return component.group.code if component.group else None
+
+    @staticmethod
+    def resolve_status(component: Component, context: dict[str, Any]) -> str:
+        """What the component reports now, incidents and maintenance included."""
+        statuses = _current_statuses(context["request"], component.page)
+        return statuses.get(component.id, component.baseline_status)
+
+
+class ComponentGroupIn(InSchema):
+    name: Line
+    description: Text = ""
+    position: Position | None = None
+
+
+class ComponentGroupPatch(PatchSchema):
+    NULLABLE = frozenset({"description", "position"})
+
+    name: Line | None = None
+    description: Text | None = None
+    position: Position | None = None
+
+
+class ComponentGroupOut(Schema):
+    id: str
+    page_id: str
+    name: str
+    description: str
+    position: int
+    component_ids: list[str]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @staticmethod
+    def resolve_id(group: ComponentGroup) -> str:
+        return group.code
+
+    @staticmethod
+    def resolve_page_id(group: ComponentGroup) -> str:
+        return group.page.code
+
+    @staticmethod
+    def resolve_component_ids(group: ComponentGroup) -> list[str]:
+        return [component.code for component in group.components.all()]
