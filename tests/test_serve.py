@@ -125,3 +125,28 @@ def test_it_rejects_bad_server_options_before_starting(capsys, argv, message):
     assert main(["serve", *argv]) == 2
 
     assert capsys.readouterr().err.strip() == f"upstate: error: {message}"
+
+
+def test_the_public_page_stays_up_when_the_database_is_unreachable(env, tmp_path):
+    subprocess.run([UPSTATE, "demo"], env=env, check=True, capture_output=True, timeout=120)
+    env = dict(env, DATABASE_URL="postgres://postgres@127.0.0.1:9/gone")  # nobody listens
+    port = _free_port()
+    log_path = tmp_path / "web.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [UPSTATE, "web", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        health = _wait_for_http(f"{base}/healthz", server)
+        page = httpx.get(f"{base}/p/acme/", timeout=5)
+        summary = httpx.get(f"{base}/p/acme/api/v2/summary.json", timeout=5)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    assert health.status_code == 503
+    assert page.status_code == 200
+    assert "Acme Status" in page.text
+    assert summary.status_code == 200
+    assert summary.json()["page"]["name"] == "Acme Status"
