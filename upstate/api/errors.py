@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -152,3 +152,9 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Forbidden, on_forbidden)
     api.add_exception_handler(AuthenticationError, on_unauthenticated)
     api.add_exception_handler(HttpError, on_http_error)
+
+
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Paths under /api/v1/ that no endpoint serves: the API's error shape, not an HTML page."""
+    body = _body(f"No endpoint at {request.path}; see /api/v1/docs for the list.")
+    return JsonResponse(body, status=404)

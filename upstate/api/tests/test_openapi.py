@@ -48,3 +48,11 @@ def test_the_docs_page_loads(client, db):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_it_answers_unknown_endpoints_in_the_api_error_shape(client, viewer):
+    response = client.get("/api/v1/no-such-thing", **viewer.auth)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "/api/v1/no-such-thing" in response.json()["message"]
