@@ -9,7 +9,9 @@ PORT ?= 8000
 PYTEST_ARGS ?= -n 2 -q
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench lint chromium
+NPM_DEPS := tests/npm/node_modules/.installed
+
+.PHONY: run test bench lint chromium screenshots
 
 # The demo prints links to UPSTATE_PUBLIC_URL; point it at where `serve` listens.
 run: export UPSTATE_PUBLIC_URL ?= http://$(HOST):$(PORT)
@@ -17,7 +19,7 @@ run: $(VENV)/.installed
 	$(BIN)/upstate demo
 	$(BIN)/upstate serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev chromium $(NPM_DEPS)
 	@status=0; data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
 	echo "== ruff check"; \
 	$(BIN)/ruff check . || status=1; \
@@ -32,6 +34,11 @@ test: $(VENV)/.installed-dev chromium
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/public_read.py
+	$(BIN)/python bench/match.py
+
+# The README's tour images (docs/images/), from a throwaway demo installation.
+screenshots: $(VENV)/.installed-dev chromium
+	$(BIN)/python scripts/screenshots.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -55,6 +62,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
+
+# Third-party browser code the tests run against Upstate (Statuspage's web component), pinned
+# by the lockfile and fetched from the npm registry only.
+$(NPM_DEPS): tests/npm/package.json tests/npm/package-lock.json
+	@command -v npm >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update && apt-get install -y npm; \
+		else \
+			echo "error: the browser tests need npm; install it with: sudo apt-get install npm" >&2; \
+			exit 1; \
+		fi; }
+	npm ci --prefix tests/npm --ignore-scripts --no-audit --no-fund
+	touch $@
 
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \

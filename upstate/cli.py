@@ -365,6 +365,40 @@ def _add_incident_commands(sub: Any) -> None:
     parser.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
 
 
+def cmd_monitors_apply(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from upstate.monitors.config import apply, load
+
+    document = load(Path(args.file))
+    slug = args.org or document.get("org")
+    if not slug:
+        raise InvalidInput("org", "give --org SLUG or an `org:` line in the file")
+    org = _org(str(slug))
+    total = len(document["monitors"])
+    print(f"Applying {total} monitors to {org.slug}...", file=sys.stderr)
+    report = apply(
+        org, document, prune=args.prune, progress=lambda line: print(line, file=sys.stderr)
+    )
+    print(
+        f"{len(report.created)} created, {len(report.changed)} changed, "
+        f"{len(report.unchanged)} unchanged, {len(report.deleted)} deleted"
+    )
+    return 0
+
+
+def _add_monitor_commands(sub: Any) -> None:
+    monitors = _group(sub, "monitors", "manage monitors as code")
+    parser = _command(
+        monitors, "apply", cmd_monitors_apply, "make the org's monitors match a YAML file"
+    )
+    parser.add_argument("file", help="YAML file with a `monitors:` list (see the README)")
+    parser.add_argument("--org", metavar="SLUG", help="organization (default: the file's `org:`)")
+    parser.add_argument(
+        "--prune", action="store_true", help="also delete monitors that the file does not list"
+    )
+
+
 # Servers and workers act for others: their threads set their own audit actor.
 LONG_RUNNING = (cmd_serve, cmd_web, cmd_worker)
 
@@ -379,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_commands(sub)
     _add_account_commands(sub)
     _add_incident_commands(sub)
+    _add_monitor_commands(sub)
     return parser
 
 

@@ -30,8 +30,13 @@ INSTALLED_APPS = [
     "upstate.incidents",
     "upstate.maintenance",
     "upstate.public",
+    "upstate.subscribers",
+    "upstate.notifications",
+    "upstate.paging",
     "upstate.audit",
     "upstate.dashboard",
+    "upstate.awareness",
+    "upstate.monitors",
 ]
 
 MIDDLEWARE = [
@@ -91,7 +96,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 HUEY = {
-    "name": "upstate",
+    "name": env_str("UPSTATE_QUEUE_NAME", "upstate"),  # Redis key prefix: one per installation
     "immediate": env_bool("UPSTATE_TASKS_IMMEDIATE", False),
     "consumer": {"workers": env_int("UPSTATE_WORKER_THREADS", 2), "worker_type": "thread"},
 }
@@ -118,10 +123,27 @@ LOGIN_FAILURE_WINDOW = 15 * 60
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # One URL instead of six EMAIL_* settings; see upstate/lib/emailurl.py for the schemes.
-EMAIL_URL = env_str("UPSTATE_EMAIL_URL", "console://")
+# EMAIL_URL is the documented name; UPSTATE_EMAIL_URL and UPSTATE_EMAIL_FROM are older aliases.
+EMAIL_URL = env_str("EMAIL_URL") or env_str("UPSTATE_EMAIL_URL", "console://")
 globals().update(emailurl.parse(EMAIL_URL))
-DEFAULT_FROM_EMAIL = env_str("UPSTATE_EMAIL_FROM", "Upstate <upstate@localhost>")
+DEFAULT_FROM_EMAIL = (
+    env_str("UPSTATE_FROM_EMAIL") or env_str("UPSTATE_EMAIL_FROM") or "Upstate <upstate@localhost>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Notifications (upstate/notifications): webhooks and chat/SMS providers may reach private or
+# loopback addresses only when allowed; a delivery claimed by a worker that vanished is taken
+# over after the lease (seconds).
+ALLOW_PRIVATE_TARGETS = env_bool("UPSTATE_ALLOW_PRIVATE_TARGETS", False)
+DELIVERY_LEASE = env_int("UPSTATE_DELIVERY_LEASE", 120)
+DELIVERY_BATCH = env_int("UPSTATE_DELIVERY_BATCH", 200)
+# Provider API bases (changed only to point tests or a proxy at them).
+TWILIO_API_URL = env_str("UPSTATE_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+WHATSAPP_API_URL = env_str("UPSTATE_WHATSAPP_API_URL", "https://graph.facebook.com/v21.0").rstrip(
+    "/"
+)
+# Minutes an unacknowledged critical incident waits before its responders are paged again.
+PAGING_RESPONSE_MINUTES = env_int("UPSTATE_PAGING_RESPONSE_MINUTES", 15)
 
 # Login throttling must be shared by all web processes: Redis when there is one, else files.
 if REDIS_URL:
@@ -148,9 +170,35 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every star
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+WORKER_LOG_LEVEL = env_str("UPSTATE_WORKER_LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("UPSTATE_LOG_LEVEL", "INFO")},
+    # huey logs every task it runs at INFO: too chatty for a console. Its start and stop
+    # lines stay, and failures always show.
+    "loggers": {
+        "huey": {"level": WORKER_LOG_LEVEL},
+        "huey.consumer": {"level": "INFO"},
+        "huey.consumer.Scheduler": {"level": WORKER_LOG_LEVEL},
+        # httpx logs every request at INFO: a line per monitor check would drown the log.
+        "httpx": {"level": "WARNING"},
+    },
 }
+
+# Subscribing, per hour: public form requests per client address, confirmation emails per
+# email address (form and API together), and API subscriptions that send a confirmation
+# email per client address.
+SUBSCRIBE_LIMIT_PER_IP = env_int("UPSTATE_SUBSCRIBE_LIMIT_PER_IP", 10)
+SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("UPSTATE_SUBSCRIBE_LIMIT_PER_ADDRESS", 3)
+SUBSCRIBE_API_LIMIT_PER_IP = env_int("UPSTATE_SUBSCRIBE_API_LIMIT_PER_IP", 100)
+# Reverse proxies in front of Upstate that append the client's address to X-Forwarded-For;
+# the subscribe rate limits count the address the outermost trusted one saw.
+TRUSTED_PROXIES = env_int("UPSTATE_TRUSTED_PROXIES", 0)
+# Monitors (upstate/monitors): checks run by the worker's scheduler, at most this many at once;
+# extra CA certificates (PEM) trusted by HTTPS checks besides the usual public ones; whether
+# the worker runs the scheduler at all.
+MONITOR_CONCURRENCY = env_int("UPSTATE_MONITOR_CONCURRENCY", 200)
+MONITOR_CA_FILE = env_str("UPSTATE_MONITOR_CA_FILE")
+MONITOR_SCHEDULER = env_bool("UPSTATE_MONITOR_SCHEDULER", True)

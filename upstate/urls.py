@@ -3,11 +3,15 @@ from django.urls import include, path
 from upstate.api.errors import unknown_endpoint
 from upstate.api.root import api
 from upstate.health import healthz
+from upstate.monitors.ping import heartbeat
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/v1/heartbeat/<str:token>", heartbeat, name="heartbeat"),
     path("api/v1/", api.urls),
     path("api/v1/<path:rest>", unknown_endpoint),
     path("dashboard/", include("upstate.dashboard.urls")),
+    path("", include("upstate.subscribers.public_urls")),
+    path("", include("upstate.awareness.public_urls")),
     path("", include("upstate.public.urls")),
 ]

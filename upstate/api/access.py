@@ -18,6 +18,7 @@ from upstate.incidents.models import Incident
 from upstate.lib.codes import is_code
 from upstate.lib.errors import InvalidInput, NotFound
 from upstate.maintenance.models import Maintenance
+from upstate.monitors.models import Monitor
 from upstate.orgs.models import ApiKey, Role
 from upstate.pages.models import Component, ComponentGroup, StatusPage
 
@@ -30,13 +31,14 @@ _ORG_PATHS: dict[type[Model], str] = {
     ComponentGroup: "page__org",
     Incident: "org",
     Maintenance: "org",
+    Monitor: "org",
 }
 
 
 class Need(Enum):
     READ = "read"
     RESPOND = "respond"  # incidents, postmortems, maintenance
-    MANAGE = "manage"  # pages, components, component groups
+    MANAGE = "manage"  # pages, components, component groups, monitors
 
 
 def caller(request: HttpRequest) -> ApiKey:
@@ -50,7 +52,7 @@ def require(request: HttpRequest, need: Need) -> ApiKey:
     if need is Need.RESPOND and not role.can_respond:
         raise Forbidden(f"A {role.value} API key cannot change incidents or maintenance")
     if need is Need.MANAGE and not role.can_manage:
-        raise Forbidden(f"A {role.value} API key cannot change pages or components")
+        raise Forbidden(f"A {role.value} API key cannot change pages, components or monitors")
     return key
 
 

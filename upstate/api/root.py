@@ -15,7 +15,8 @@ Everything the dashboard does, for scripts and integrations.
 
 Authenticate with an organization's API key: `Authorization: Bearer up_...`. Viewer keys
 read; responder keys also manage incidents, postmortems and maintenance; admin keys also
-manage pages, components and component groups. Ids are opaque strings; times are ISO 8601.
+manage pages, components, component groups and monitors. Ids are opaque strings; times are
+ISO 8601.
 
 Every error answers with `{"message": "...", "errors": [{"field": "...", "message": "..."}]}`.
 """
@@ -31,3 +32,6 @@ errors.install(api)
 api.add_router("/", pages_router)
 api.add_router("/", incidents_router)
 api.add_router("/", maintenance_router)
+api.add_router("/", "upstate.subscribers.api.router")
+api.add_router("/", "upstate.awareness.api.router")
+api.add_router("/", "upstate.monitors.api.router")

@@ -13,11 +13,17 @@ NAV = [
     ("Overview", "overview", False, "read"),
     ("Incidents", "incident-list", False, "read"),
     ("Maintenance", "maintenance-list", False, "read"),
+    ("Monitors", "monitor-list", False, "read"),
     ("Components", "component-list", True, "manage"),
     ("Page settings", "page-settings", True, "manage"),
+    ("Embed", "page-embed", True, "read"),
+    ("Subscribers", "subscriber-list", True, "respond"),
     ("Members", "member-list", False, "manage"),
     ("API keys", "apikey-list", False, "manage"),
     ("Audit log", "audit-log", False, "manage"),
+    ("Notification providers", "provider-settings", False, "manage"),
+    ("Paging", "paging-settings", False, "manage"),
+    ("Profile", "profile", False, "read"),
 ]
 
 

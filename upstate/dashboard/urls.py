@@ -39,4 +39,9 @@ urlpatterns = [
     path("<slug:org_slug>/", include("upstate.pages.urls")),
     path("<slug:org_slug>/", include("upstate.orgs.urls")),
     path("<slug:org_slug>/", include("upstate.audit.urls")),
+    path("<slug:org_slug>/", include("upstate.subscribers.urls")),
+    path("<slug:org_slug>/", include("upstate.notifications.urls")),
+    path("<slug:org_slug>/", include("upstate.paging.urls")),
+    path("<slug:org_slug>/", include("upstate.awareness.urls")),
+    path("<slug:org_slug>/", include("upstate.monitors.urls")),
 ]

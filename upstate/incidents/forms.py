@@ -92,7 +92,8 @@ class IncidentCreateForm(ComponentFieldsMixin, forms.Form):
     severity = forms.ChoiceField(
         choices=[("", "Not set"), *Severity.choices],
         required=False,
-        help_text="Internal urgency; sets the response target (critical 15 min … low 24 h).",
+        help_text="Internal urgency; sets the response target (critical 15 min … low 24 h). "
+        "Asked only when the page shows severity (page settings).",
     )
     category = forms.ChoiceField(
         choices=[("", "Not set"), *Category.choices],
@@ -138,6 +139,8 @@ class IncidentCreateForm(ComponentFieldsMixin, forms.Form):
             self.fields["page"].initial = page.slug
         chosen = self._chosen_page(pages) or page
         self.chosen_page = chosen
+        if chosen is not None and not chosen.show_severity:
+            del self.fields["severity"]
         components = list(chosen.components.select_related("group")) if chosen else []
         self.add_component_fields(components)
 
@@ -158,10 +161,10 @@ class IncidentCreateForm(ComponentFieldsMixin, forms.Form):
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         kwargs = {
-            key: data[key]
-            for key in ("title", "page", "status", "impact", "severity", "category", "message")
+            key: data[key] for key in ("title", "page", "status", "impact", "category", "message")
         }
         kwargs.update(
+            severity=data.get("severity", ""),
             visibility=data["visibility"],
             notify=data["notify"],
             started_at=data.get("started_at"),
@@ -169,6 +172,30 @@ class IncidentCreateForm(ComponentFieldsMixin, forms.Form):
             components=self.component_changes(),
         )
         return kwargs
+
+
+class IncidentEditForm(forms.Form):
+    """An incident's details after it was declared; its timeline is left alone."""
+
+    title = IncidentCreateForm.base_fields["title"]
+    impact = forms.ChoiceField(
+        choices=Impact.choices,
+        help_text="The affected components follow it unless their status was set by hand.",
+    )
+    severity = IncidentCreateForm.base_fields["severity"]
+    category = IncidentCreateForm.base_fields["category"]
+    visibility = IncidentCreateForm.base_fields["visibility"]
+
+    def __init__(self, *args: Any, page: StatusPage, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        visibility = self.fields["visibility"]
+        visibility.help_text = "Internal incidents never appear on the status page."
+        if not page.show_severity:
+            del self.fields["severity"]
+
+    def changes(self) -> dict[str, Any]:
+        """The service's keyword arguments: only what the user changed."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class UpdateForm(ComponentFieldsMixin, forms.Form):

@@ -26,8 +26,12 @@ from upstate.incidents.models import (
     Visibility,
 )
 from upstate.lib.errors import InvalidInput
+from upstate.notifications.models import EventKind
+from upstate.notifications.services import record_incident_event
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentStatus, StatusPage
+from upstate.pages.services import on_page
+from upstate.paging.services import record_page
 from upstate.public.publish import request_rebuild
 
 MAX_MESSAGE = 25_000
@@ -64,9 +68,8 @@ def _message(value: Any) -> str:
 
 
 def _check_components(page: StatusPage, components: ComponentChanges) -> None:
+    on_page(page, components)
     for component, status in components.items():
-        if component.page_id != page.id:
-            raise InvalidInput("component_ids", f"{component.code} belongs to another page")
         if status not in (None, ""):
             _choice(f"components.{component.code}", status, ComponentStatus)
 
@@ -129,8 +132,10 @@ def create_incident(
     resolved_at: datetime | None = None,
     author: AbstractBaseUser | None = None,
     source: str = Source.PERSON,
+    page_responders: bool = True,
 ) -> Incident:
-    """Declare an incident, or backfill a past one by giving `resolved_at`."""
+    """Declare an incident, or backfill a past one by giving `resolved_at`. Responders are
+    paged unless `page_responders` is False (a monitor whose policy says not to)."""
     now = timezone.now()
     components = components or {}
     title = _title(title)
@@ -182,6 +187,9 @@ def create_incident(
         created_at=resolved_at if backfilled else started_at,
     )
     _record_changes(update, before, {c.id for c in components})
+    record_incident_event(update=update, kind=EventKind.INCIDENT_CREATED)
+    if page_responders:
+        record_page(incident=incident)
     details = {"status": status, "impact": impact, "backfilled": backfilled}
     record(org=page.org_id, action="incident.created", target=incident, details=details)
     request_rebuild(page.id)
@@ -223,6 +231,8 @@ def post_update(
     )
     _record_changes(update, before, {c.id for c in components})
     resolves = was_active and not status.is_active
+    kind = EventKind.INCIDENT_RESOLVED if resolves else EventKind.INCIDENT_UPDATED
+    record_incident_event(update=update, kind=kind)
     action = "incident.resolved" if resolves else "incident.updated"
     record(org=incident.org_id, action=action, target=incident, details={"status": status})
     request_rebuild(incident.page_id)

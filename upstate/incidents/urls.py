@@ -11,6 +11,7 @@ urlpatterns = [
     path("incidents/new/components/", views.incident_component_fields, name="incident-components"),
     path("incidents/preview/", views.update_preview, name="incident-preview"),
     path("incidents/<str:code>/", views.incident_detail, name="incident-detail"),
+    path("incidents/<str:code>/edit/", views.incident_edit, name="incident-edit"),
     path("incidents/<str:code>/updates/", views.incident_post_update, name="incident-update"),
     path(
         "incidents/<str:code>/acknowledge/", views.incident_acknowledge, name="incident-acknowledge"

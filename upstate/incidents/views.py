@@ -22,6 +22,7 @@ from upstate.incidents.forms import (
     COMPONENT_PREFIX,
     ActionItemFormSet,
     IncidentCreateForm,
+    IncidentEditForm,
     PostmortemForm,
     ResolveForm,
     UpdateForm,
@@ -154,10 +155,12 @@ def incident_create(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def incident_component_fields(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """The create form's component selects for the page chosen in it (htmx swaps them in)."""
+    """The create form's component selects for the page chosen in it, and its severity select
+    (shown when that page shows severity), which htmx swaps in."""
     member = member_context(request, org_slug, require="respond")
     form = _create_form(request, member)
-    return render(request, "incidents/_create_components.html", {"form": form})
+    context = {"form": form, "oob": True}
+    return render(request, "incidents/_create_components.html", context)
 
 
 @login_required
@@ -244,6 +247,33 @@ def incident_post_update(request: HttpRequest, org_slug: str, code: str) -> Http
     context = _detail_context(incident, True, composer=composer)
     template = "incidents/_incident.html" if _is_htmx(request) else "incidents/detail.html"
     return render(request, template, context, status=400)
+
+
+EDITABLE = ("title", "impact", "severity", "category", "visibility")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_edit(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
+    """Title, impact, severity, category and visibility; nothing is posted to the timeline."""
+    incident, _ = _incident(request, org_slug, code, require="respond")
+    initial = {name: getattr(incident, name) for name in EDITABLE}
+    data = request.POST if request.method == "POST" else None
+    form = IncidentEditForm(data, initial=initial, page=incident.page)
+    if form.is_bound and form.is_valid():
+        changes = form.changes()
+        try:
+            if changes:
+                services.change_incident(incident=incident, **changes)
+        except InvalidInput as exc:
+            incident.refresh_from_db()  # the service may have set attributes before refusing
+            _apply_invalid(form, exc)
+        else:
+            messages.success(request, "Details saved." if changes else "Nothing changed.")
+            return _back(org_slug, code)
+    status = 400 if form.is_bound else 200
+    context = {"incident": incident, "form": form}
+    return render(request, "incidents/edit.html", context, status=status)
 
 
 def _back(org_slug: str, code: str) -> HttpResponse:

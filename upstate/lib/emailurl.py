@@ -1,4 +1,4 @@
-"""Email settings from one URL: `smtp://user:password@host:587?tls=True`."""
+"""Email settings from one URL: `smtp://user:password@host:587?tls=starttls`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ BACKENDS = {
 def parse(url: str) -> dict[str, object]:
     """Django EMAIL_* settings for `url`.
 
-    Schemes: `smtp://` (add `?tls=True` for STARTTLS, `?ssl=True` for implicit TLS),
+    Schemes: `smtp://` (add `?tls=starttls` for STARTTLS, `?tls=ssl` for implicit TLS; the
+    older `?tls=True` and `?ssl=True` mean the same),
     `smtps://` (implicit TLS, port 465), `console://` (print to the terminal),
     `file:///path/to/dir`, `locmem://`, `dummy://`. User and password are URL-decoded, so
     `%40` stands for `@`.
@@ -32,9 +33,18 @@ def parse(url: str) -> dict[str, object]:
     if scheme not in ("smtp", "smtps"):
         return config
     query = {key.lower(): values[-1] for key, values in parse_qs(parts.query).items()}
+    tls_mode = query.get("tls", "").lower()
+    if tls_mode in ("starttls", "ssl"):
+        query["tls"], query["ssl"] = (
+            ("True", "False") if tls_mode == "starttls" else ("False", "True")
+        )
     for flag in ("tls", "ssl"):
         if query.get(flag, "False") not in ("True", "False"):
-            raise ValueError(f"email URL option {flag} must be True or False")
+            raise ValueError(
+                f"email URL option {flag} must be starttls, ssl, True or False"
+                if flag == "tls"
+                else f"email URL option {flag} must be True or False"
+            )
     ssl = scheme == "smtps" or query.get("ssl") == "True"
     config.update(
         EMAIL_HOST=parts.hostname or "localhost",

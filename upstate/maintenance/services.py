@@ -12,7 +12,9 @@ from django.utils import timezone
 from upstate.audit.services import changed, record
 from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import Maintenance, MaintenanceStatus, MaintenanceUpdate
+from upstate.notifications.services import record_maintenance_event
 from upstate.pages.models import Component, StatusPage
+from upstate.pages.services import on_page
 from upstate.public.publish import request_rebuild
 
 MAX_MESSAGE = 25_000
@@ -52,13 +54,6 @@ def _window(starts_at: datetime, ends_at: datetime) -> None:
         raise InvalidInput("ends_at", "must be after starts_at")
 
 
-def _components(page: StatusPage, components: list[Component]) -> list[Component]:
-    for component in components:
-        if component.page_id != page.id:
-            raise InvalidInput("component_ids", f"{component.code} belongs to another page")
-    return components
-
-
 @transaction.atomic
 def schedule_maintenance(
     *,
@@ -75,7 +70,7 @@ def schedule_maintenance(
     title = _title(title)
     message = _message(message)
     _window(starts_at, ends_at)
-    components = _components(page, components or [])
+    components = on_page(page, components or [])
     maintenance = Maintenance.objects.create(
         org=page.org,
         page=page,
@@ -87,13 +82,14 @@ def schedule_maintenance(
         auto_complete=auto_complete,
     )
     maintenance.components.set(components)
-    MaintenanceUpdate.objects.create(
+    update = MaintenanceUpdate.objects.create(
         maintenance=maintenance,
         status=MaintenanceStatus.SCHEDULED,
         message=message,
         author=author,
         created_at=timezone.now(),
     )
+    record_maintenance_event(update=update)
     details = {"starts_at": starts_at, "ends_at": ends_at}
     record(org=page.org_id, action="maintenance.scheduled", target=maintenance, details=details)
     request_rebuild(page.id)
@@ -124,7 +120,7 @@ def change_maintenance(
     _window(maintenance.starts_at, maintenance.ends_at)
     maintenance.save()
     if components is not None:
-        maintenance.components.set(_components(maintenance.page, components))
+        maintenance.components.set(on_page(maintenance.page, components))
     details = changed(before, {key: getattr(maintenance, key) for key in MAINTENANCE_FIELDS})
     if components is not None:
         details["components"] = sorted(c.code for c in components)
@@ -165,6 +161,7 @@ def post_maintenance_update(
         author=author,
         created_at=now,
     )
+    record_maintenance_event(update=update)
     action = MAINTENANCE_ACTIONS.get(status, "maintenance.updated")
     record(org=maintenance.org_id, action=action, target=maintenance, details={"status": status})
     request_rebuild(maintenance.page_id)

@@ -19,6 +19,23 @@ from upstate.lib.errors import InvalidInput
 from upstate.orgs.models import ApiKey, Membership, Organization, Role
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+# Organizations live at /dashboard/<slug>/, next to these dashboard routes (and a few kept for
+# routes to come); a test checks that every fixed first segment of the dashboard is here.
+RESERVED_SLUGS = frozenset(
+    {
+        "login",
+        "logout",
+        "password-reset",
+        "account",
+        "admin",
+        "api",
+        "invite",
+        "new",
+        "settings",
+        "signup",
+        "static",
+    }
+)
 # Writing last_used_at on every request would turn reads into writes.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -28,6 +45,8 @@ def create_org(*, slug: str, name: str) -> Organization:
     slug = (slug or "").strip().lower()
     if not SLUG_RE.match(slug):
         raise InvalidInput("slug", "use 1-60 lowercase letters, digits and hyphens")
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput("slug", f"“{slug}” is reserved for the dashboard; choose another")
     if Organization.objects.filter(slug=slug).exists():
         raise InvalidInput("slug", "is already taken")
     if not (name or "").strip():

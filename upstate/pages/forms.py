@@ -104,7 +104,8 @@ class PageSettingsForm(PageCreateForm):
     show_severity = forms.BooleanField(
         required=False,
         label="Show severity",
-        help_text="Show each incident's severity as a coloured bar on the public page.",
+        help_text="Show each incident's severity as a coloured bar on the public page, and ask "
+        "for it when declaring an incident.",
     )
     private = forms.BooleanField(
         required=False,

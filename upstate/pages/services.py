@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -15,6 +16,8 @@ from upstate.pages.models import Component, ComponentGroup, ComponentStatus, Sta
 from upstate.public.publish import request_rebuild, request_removal
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+# /dashboard/<org>/pages/new/ is the new-page form; a page slugged "new" would be mistaken for it.
+RESERVED_SLUGS = frozenset({"new"})
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PAGE_FIELDS = {
@@ -42,6 +45,8 @@ def _clean_page_fields(page: StatusPage | None, fields: dict[str, Any]) -> dict[
         slug = (cleaned["slug"] or "").strip().lower()
         if not SLUG_RE.match(slug):
             raise InvalidInput("slug", "use 1-60 lowercase letters, digits and hyphens")
+        if slug in RESERVED_SLUGS:
+            raise InvalidInput("slug", f"“{slug}” is reserved; choose another")
         clash = StatusPage.objects.filter(slug=slug)
         if page is not None:
             clash = clash.exclude(id=page.id)
@@ -173,6 +178,15 @@ def _clean_status(field: str, value: Any) -> str:
 
 
 @transaction.atomic
+def on_page(page: StatusPage, components: Iterable[Component]) -> list[Component]:
+    """The components, if all are the page's own: ids from a request may name anyone's."""
+    components = list(components)
+    for component in components:
+        if component.page_id != page.id:
+            raise InvalidInput("component_ids", f"{component.code} belongs to another page")
+    return components
+
+
 def create_component(
     *,
     page: StatusPage,

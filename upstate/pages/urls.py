@@ -3,7 +3,7 @@ namespace (see upstate/dashboard/urls.py)."""
 
 from django.urls import path
 
-from upstate.pages import views
+from upstate.pages import embed_views, views
 
 P = "pages/<slug:page_slug>/"
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path(f"{P}groups/new/", views.group_create, name="group-create"),
     path(f"{P}groups/<str:code>/edit/", views.group_edit, name="group-edit"),
     path(f"{P}groups/<str:code>/delete/", views.group_delete, name="group-delete"),
+    path(f"{P}embed/", embed_views.page_embed, name="page-embed"),
 ]

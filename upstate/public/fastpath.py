@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,13 +44,22 @@ class _Loaded:
     last_modified: str
     built_at: float
     variants: dict[str, tuple[_Variant, _Variant | None]]
+    # document -> the query parameters its variants are named by (``badge.svg`` -> {"style"})
+    variant_params: dict[str, frozenset[str]]
 
 
-def _variant(doc: Document, body: bytes, etag: str, last_modified: str, gz: bool) -> _Variant:
+def _variant(
+    doc: Document,
+    body: bytes,
+    etag: str,
+    last_modified: str,
+    gz: bool,
+    cache_control: str = CACHE_CONTROL,
+) -> _Variant:
     common = [
         ("ETag", etag),
         ("Last-Modified", last_modified),
-        ("Cache-Control", CACHE_CONTROL),
+        ("Cache-Control", cache_control),
         ("Access-Control-Allow-Origin", "*"),
         ("Vary", "Accept-Encoding"),
     ]
@@ -59,6 +68,7 @@ def _variant(doc: Document, body: bytes, etag: str, last_modified: str, gz: bool
         ("Content-Length", str(len(body))),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        *doc.headers,
         *common,
     ]
     if gz:
@@ -66,17 +76,38 @@ def _variant(doc: Document, body: bytes, etag: str, last_modified: str, gz: bool
     return _Variant(headers, common, body, etag)
 
 
+def _pair(
+    doc: Document, last_modified: str, cache_control: str = CACHE_CONTROL
+) -> tuple[_Variant, _Variant | None]:
+    plain = _variant(doc, doc.body, doc.etag, last_modified, False, cache_control)
+    gzipped = None
+    if doc.gzipped is not None:
+        gz_etag = doc.etag[:-1] + '-gz"'
+        gzipped = _variant(doc, doc.gzipped, gz_etag, last_modified, True, cache_control)
+    return plain, gzipped
+
+
+def _params(query: str) -> frozenset[str]:
+    return frozenset(part.partition("=")[0] for part in query.split("&") if part)
+
+
 def _prepare(snapshot: Snapshot, stamp: tuple[int, int, int]) -> _Loaded:
     last_modified = snapshot.last_modified
     variants = {}
+    params: dict[str, frozenset[str]] = {}
     for path, doc in snapshot.documents.items():
-        plain = _variant(doc, doc.body, doc.etag, last_modified, gz=False)
-        gzipped = None
-        if doc.gzipped is not None:
-            gz_etag = doc.etag[:-1] + '-gz"'
-            gzipped = _variant(doc, doc.gzipped, gz_etag, last_modified, gz=True)
-        variants[path] = (plain, gzipped)
-    return _Loaded(stamp, last_modified, snapshot.built_at, variants)
+        variants[path] = _pair(doc, last_modified)
+        key, _, query = path.partition("?")
+        if query:
+            params[key] = params.get(key, frozenset()) | _params(query)
+    return _Loaded(stamp, last_modified, snapshot.built_at, variants, params)
+
+
+def _widget() -> tuple[tuple[_Variant, _Variant | None], float]:
+    from upstate.public.widget import WIDGET_CACHE_CONTROL, widget_document
+
+    doc, built_at = widget_document()
+    return _pair(doc, formatdate(built_at, usegmt=True), WIDGET_CACHE_CONTROL), built_at
 
 
 class SnapshotApp:
@@ -89,6 +120,8 @@ class SnapshotApp:
         self._own_hosts = frozenset(
             {"localhost", "127.0.0.1", "[::1]", (urlsplit(settings.PUBLIC_URL).hostname or "")}
         )
+        # The embeddable script: one file for every host, the main one and custom domains.
+        self._widget, self._widget_built_at = _widget()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -102,6 +135,8 @@ class SnapshotApp:
         self, environ: dict, start_response: StartResponse, head: bool
     ) -> Iterable[bytes] | None:
         path = environ.get("PATH_INFO", "/")
+        if path == "/widget.js":
+            return self._respond(environ, start_response, head, self._widget, self._widget_built_at)
         match = _SLUG_PATH.match(path)
         if match is not None:
             if match.group(2) is None:
@@ -123,15 +158,31 @@ class SnapshotApp:
         key = rest.lstrip("/")
         query = environ.get("QUERY_STRING")
         # A few documents come in variants named by their query (``badge.svg?style=flat``);
-        # any other query is ignored, as static servers do.
-        variants = (query and loaded.variants.get(f"{key}?{query}")) or loaded.variants.get(key)
+        # any other query is ignored, as static servers do, except one naming a parameter
+        # the variants do not (``badge.svg?label=API``): Django renders that one.
+        variants = query and loaded.variants.get(f"{key}?{query}")
+        if not variants:
+            known = loaded.variant_params.get(key)
+            if query and known is not None and not _params(query) <= known:
+                return None
+            variants = loaded.variants.get(key)
         if variants is None:
             return None
+        return self._respond(environ, start_response, head, variants, loaded.built_at)
+
+    def _respond(
+        self,
+        environ: dict,
+        start_response: StartResponse,
+        head: bool,
+        variants: tuple[_Variant, _Variant | None],
+        built_at: float,
+    ) -> Iterable[bytes]:
         plain, gzipped = variants
         variant = plain
         if gzipped is not None and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
             variant = gzipped
-        if _not_modified(environ, variant, plain, gzipped, loaded.built_at):
+        if _not_modified(environ, variant, plain, gzipped, built_at):
             start_response("304 Not Modified", variant.not_modified_headers)
             return [b""]
         start_response("200 OK", variant.status_headers)

@@ -31,6 +31,7 @@ from upstate.incidents.models import (
 )
 from upstate.lib.markdown import render
 from upstate.maintenance.models import Maintenance, MaintenanceStatus, MaintenanceUpdate
+from upstate.monitors.stats import component_checks
 from upstate.pages.health import Rollup, component_statuses, rollup
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
 from upstate.public import links, uptime
@@ -298,6 +299,9 @@ class Site:
     incidents: list[IncidentView]  # public, newest first
     maintenances: list[MaintenanceView]  # by start
     spans: dict[int, list[uptime.Span]]  # component id -> spans
+    # component id -> (hour, checks, failures) of its monitors; such components' bars
+    # follow their checks (see uptime.checks_history)
+    checks: dict[int, list[tuple[datetime, int, int]]] = field(default_factory=dict)
 
     @property
     def overall(self) -> Rollup:
@@ -437,6 +441,7 @@ def load(page: StatusPage, now: datetime | None = None) -> Site:
         incidents=[_incident_view(i, components, page.show_severity) for i in incident_rows],
         maintenances=[_maintenance_view(m, components) for m in maintenance_rows],
         spans=spans,
+        checks=component_checks(page.id, horizon),
     )
 
 
@@ -451,9 +456,13 @@ def _component_view(site: Site, component: Component) -> ComponentView:
         since = component.created_at
         if component.start_date is not None:
             since = uptime.day_bounds(component.start_date, site.tz)[0]
-        found = uptime.history(
-            site.spans.get(component.id, []), now=site.now, tz=site.tz, since=since
-        )
+        spans = site.spans.get(component.id, [])
+        if component.id in site.checks:
+            found = uptime.checks_history(
+                site.checks[component.id], spans, now=site.now, tz=site.tz, since=since
+            )
+        else:
+            found = uptime.history(spans, now=site.now, tz=site.tz, since=since)
         bars = [_bar(day) for day in found.days]
         percent = "No data yet"
         if found.uptime is not None:

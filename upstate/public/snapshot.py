@@ -31,7 +31,7 @@ from django.conf import settings
 from upstate.pages.models import StatusPage
 
 # Bump when the pickled layout changes: a server then ignores older files until rebuilt.
-FORMAT = 1
+FORMAT = 2
 GZIP_MIN_BYTES = 512
 
 CONTENT_TYPES = {
@@ -44,6 +44,9 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 HTML = "text/html; charset=utf-8"
+# Public HTML may not be framed by other sites (clickjacking); the embed view exists to be.
+FRAMABLE = frozenset({"embed"})
+NO_FRAMING = (("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'"))
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Document:
     body: bytes
     gzipped: bytes | None
     etag: str
+    headers: tuple[tuple[str, str], ...] = ()  # sent with the document, besides the usual ones
 
 
 @dataclass
@@ -71,7 +75,14 @@ class Snapshot:
 
 
 def content_type_for(path: str) -> str:
-    return CONTENT_TYPES.get(os.path.splitext(path)[1], HTML)
+    # A variant (``badge.svg?style=flat``) has the type of the document it varies.
+    return CONTENT_TYPES.get(os.path.splitext(path.partition("?")[0])[1], HTML)
+
+
+def headers_for(path: str, content_type: str) -> tuple[tuple[str, str], ...]:
+    if content_type == HTML and path.partition("?")[0] not in FRAMABLE:
+        return NO_FRAMING
+    return ()
 
 
 def make_document(path: str, body: bytes, previous: Document | None = None) -> Document:
@@ -80,7 +91,8 @@ def make_document(path: str, body: bytes, previous: Document | None = None) -> D
         return previous
     digest = hashlib.blake2b(body, digest_size=12).hexdigest()
     gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
-    return Document(content_type_for(path), body, gzipped, f'"{digest}"')
+    content_type = content_type_for(path)
+    return Document(content_type, body, gzipped, f'"{digest}"', headers_for(path, content_type))
 
 
 def _root() -> Path:
@@ -101,9 +113,10 @@ def host_link(host: str) -> Path:
 
 def render_documents(page: StatusPage) -> dict[str, bytes]:
     from upstate.public import embeds, feeds, pages, statuspage
+    from upstate.subscribers import documents as subscribe_form
 
     documents: dict[str, bytes] = {}
-    for builder in (pages, statuspage, feeds, embeds):
+    for builder in (pages, statuspage, feeds, embeds, subscribe_form):
         documents.update(builder.documents(page))
     return documents
 

@@ -236,3 +236,41 @@ def maintenance_spans(maintenance: Maintenance, now: datetime) -> dict[int, list
         end = now
     span = Span(maintenance.started_at, end, ComponentStatus.UNDER_MAINTENANCE, maintenance.title)
     return {component.id: [span] for component in maintenance.components.all()}
+
+
+def checks_history(
+    hours: Iterable[tuple[datetime, int, int]],
+    spans: Iterable[Span],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    since: datetime | None = None,
+    days: int = DAYS,
+) -> History:
+    """The history of a component that has monitors: on days with checks, the share of failed
+    checks is the share of the day counted as down (as a major outage); days without checks
+    fall back to the incident history. ``hours`` are (hour start, checks, failures) from the
+    monitors' hourly roll-ups; incident titles still label the days they touched."""
+    base = history(spans, now=now, tz=tz, since=since, days=days)
+    counts: dict[date, list[int]] = {}
+    for start, checks, failures in hours:
+        day = counts.setdefault(start.astimezone(tz).date(), [0, 0])
+        day[0] += checks
+        day[1] += failures
+    result = []
+    for day in base.days:
+        checks, failures = counts.get(day.day, (0, 0))
+        if not checks:
+            result.append(day)
+            continue
+        observed = day.observed
+        if observed <= 0:
+            start, end = day_bounds(day.day, tz)
+            observed = max(0.0, (min(end, now) - start).total_seconds())
+        down = observed * failures / checks
+        seconds = {ComponentStatus.OPERATIONAL: observed - down}
+        if down:
+            seconds[ComponentStatus.MAJOR_OUTAGE] = down
+        seconds = {status: value for status, value in seconds.items() if value > 0}
+        result.append(Day(day.day, observed, down, seconds, day.labels))
+    return History(result)

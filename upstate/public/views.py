@@ -1,16 +1,31 @@
-"""What the fast path leaves to Django: private pages (members only) and snapshots not yet on
-disk. Both still serve snapshot bytes; nothing here renders a public template."""
+"""What the fast path leaves to Django: private pages (members only), snapshots not yet on
+disk, badges with a custom label and, without the fast path in front, ``/widget.js``. All
+serve snapshot bytes or render from snapshot data; nothing here renders a public template."""
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect
 from django.utils.cache import patch_vary_headers
 
+from upstate.lib.badges import DEFAULT_STYLE, clean_label
 from upstate.orgs.services import role_of
 from upstate.pages.models import StatusPage
-from upstate.public.snapshot import Snapshot, build_snapshot, load_snapshot, page_file
+from upstate.public.embeds import WIDGET_DATA, badge_for
+from upstate.public.snapshot import (
+    FRAMABLE,
+    Snapshot,
+    build_snapshot,
+    host_link,
+    load_snapshot,
+    page_file,
+    slug_link,
+)
+from upstate.public.widget import WIDGET_CACHE_CONTROL, widget_document
 
 
 def page_document(request: HttpRequest, slug: str, rest: str = "") -> HttpResponse:
@@ -26,7 +41,8 @@ def domain_document(request: HttpRequest, rest: str = "") -> HttpResponse:
     return _serve(request, page, rest)
 
 
-def _serve(request: HttpRequest, page: StatusPage | None, rest: str) -> HttpResponse:
+def _readable_snapshot(request: HttpRequest, page: StatusPage | None) -> Snapshot | HttpResponse:
+    """The page's snapshot if the caller may read the page, else the response saying why."""
     if page is None:
         raise Http404("No such status page.")
     if page.private:
@@ -34,22 +50,97 @@ def _serve(request: HttpRequest, page: StatusPage | None, rest: str) -> HttpResp
             return redirect_to_login(request.get_full_path())
         if role_of(request.user, page.org) is None:
             raise Http404("No such status page.")
-    snapshot = _snapshot(page)
-    document = snapshot.documents.get(rest.strip("/"))
+    return _snapshot(page)
+
+
+def _serve(request: HttpRequest, page: StatusPage | None, rest: str) -> HttpResponse:
+    snapshot = _readable_snapshot(request, page)
+    if isinstance(snapshot, HttpResponse):
+        return snapshot
+    key = rest.strip("/")
+    query = request.META.get("QUERY_STRING")
+    document = (query and snapshot.documents.get(f"{key}?{query}")) or snapshot.documents.get(key)
     if document is None:
         raise Http404("No such document on this status page.")
     if request.headers.get("If-None-Match") == document.etag:
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(document.body, content_type=document.content_type)
-    response["ETag"] = document.etag
+    for name, value in document.headers:
+        response[name] = value
+    # Django denies framing to everything; the embed view is made to be framed.
+    response.xframe_options_exempt = key in FRAMABLE
+    return _cacheable(response, document.etag, snapshot)
+
+
+def _cacheable(response: HttpResponse, etag: str, snapshot: Snapshot) -> HttpResponse:
+    response["ETag"] = etag
     response["Last-Modified"] = snapshot.last_modified
-    if page.private:
+    if snapshot.private:
         response["Cache-Control"] = "private, no-cache"
         patch_vary_headers(response, ["Cookie"])
     else:
         response["Cache-Control"] = "public, max-age=0, must-revalidate"
         response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- Badges with a query the snapshot has no variant for (``?label=...``) ------------------
+
+
+def page_badge(request: HttpRequest, slug: str, code: str | None = None) -> HttpResponse:
+    # A public page's snapshot is linked by its slug: found without a query.
+    snapshot = load_snapshot(slug_link(slug))
+    if snapshot is None:
+        page = StatusPage.objects.filter(slug=slug).select_related("org").first()
+        snapshot = _readable_snapshot(request, page)
+        if isinstance(snapshot, HttpResponse):
+            return snapshot
+    return _badge(request, snapshot, code)
+
+
+def domain_badge(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    host = request.get_host().split(":")[0].lower()
+    snapshot = load_snapshot(host_link(host))
+    if snapshot is None:
+        page = StatusPage.objects.filter(custom_domain=host).select_related("org").first()
+        snapshot = _readable_snapshot(request, page)
+        if isinstance(snapshot, HttpResponse):
+            return snapshot
+    return _badge(request, snapshot, code)
+
+
+def _badge(request: HttpRequest, snapshot: Snapshot, code: str | None) -> HttpResponse:
+    data_document = snapshot.documents.get(WIDGET_DATA)
+    if data_document is None:
+        raise Http404("No badge for this page yet.")
+    label = request.GET.get("label")
+    style = request.GET.get("style", DEFAULT_STYLE)
+    label = None if label is None else clean_label(label)
+    body = badge_for(json.loads(data_document.body), code, style=style, label=label)
+    if body is None:
+        raise Http404("No such component on this status page.")
+    etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="image/svg+xml")
+        response["X-Content-Type-Options"] = "nosniff"
+    return _cacheable(response, etag, snapshot)
+
+
+# --- The script widget (the fast path serves it; this is for Django on its own) -------------
+
+
+def widget_js(request: HttpRequest) -> HttpResponse:
+    document, _ = widget_document()
+    if request.headers.get("If-None-Match") == document.etag:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(document.body, content_type=document.content_type)
+    response["ETag"] = document.etag
+    response["Cache-Control"] = WIDGET_CACHE_CONTROL
+    response["Access-Control-Allow-Origin"] = "*"
     return response
 
 

@@ -238,3 +238,46 @@ def test_it_serves_variants_named_by_their_query_and_ignores_other_queries(app):
     assert _get(app, "/p/acme/badge.svg", QUERY_STRING="style=other")[2] == b"<svg>flat</svg>"
     _, headers, body = _get(app, "/p/acme/api/v2/status.json", QUERY_STRING="cachebust=1")
     assert body == STATUS_JSON
+
+
+def test_a_query_naming_another_parameter_falls_through_to_django(app, backend):
+    write_snapshot(_snapshot())
+
+    _get(app, "/p/acme/badge.svg", QUERY_STRING="label=Our+API")
+    _get(app, "/p/acme/badge.svg", QUERY_STRING="style=square&label=x")
+    assert backend.calls == 2
+    assert _get(app, "/p/acme/badge.svg", QUERY_STRING="style=square")[2] == b"<svg>square</svg>"
+    assert backend.calls == 2
+
+
+def test_only_the_embed_may_be_framed(app):
+    documents = {
+        "": make_document("", PAGE_HTML),
+        "embed": make_document("embed", b"<p>embed</p>"),
+        "embed?theme=dark": make_document("embed?theme=dark", b"<p>dark</p>"),
+        "api/v2/status.json": make_document("api/v2/status.json", STATUS_JSON),
+    }
+    write_snapshot(_snapshot(documents=documents))
+
+    _, page_headers, _ = _get(app, "/p/acme/", HTTP_ACCEPT_ENCODING="gzip")
+    assert page_headers["X-Frame-Options"] == "DENY"
+    assert page_headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    for query in ("", "theme=dark"):
+        _, headers, _ = _get(app, "/p/acme/embed", QUERY_STRING=query)
+        assert "X-Frame-Options" not in headers
+        assert "Content-Security-Policy" not in headers
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "X-Frame-Options" not in _get(app, "/p/acme/api/v2/status.json")[1]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "status.acme.test", "unknown.example"])
+def test_it_serves_the_widget_script_on_every_host(app, backend, host):
+    status, headers, body = _get(app, "/widget.js", HTTP_HOST=host, HTTP_ACCEPT_ENCODING="gzip")
+
+    assert status == "200 OK"
+    assert headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert headers["Cache-Control"] == "public, max-age=300"
+    assert b"upstate-status" in gzip.decompress(body)
+    again = _get(app, "/widget.js", HTTP_HOST=host, HTTP_IF_NONE_MATCH=headers["ETag"])
+    assert again[0] == "304 Not Modified"
+    assert backend.calls == 0

@@ -1,0 +1,136 @@
+"""The text the matcher reads for an incident, and keeping its vectors current.
+
+An incident is read as one passage: its title, its affected components (names and
+descriptions), its recent updates (newest first) and its page's name. The storage keeps a
+matrix of passages per incident and the matcher takes the best one, so splitting the text
+stays a one-line change; on the evaluation set one passage read best (bench/match.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Prefetch
+
+from upstate.awareness.embedding import DIMENSIONS, from_bytes, get_embedder, to_bytes
+from upstate.awareness.models import IncidentDocument, MaintenanceDocument
+from upstate.incidents.models import ACTIVE_STATUSES, Incident, IncidentComponent, IncidentUpdate
+from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance, MaintenanceUpdate
+
+MAX_UPDATES = 4  # the latest ones; older wording rarely says what customers see now
+
+
+def passages(incident: Incident) -> list[str]:
+    """The incident's text as the embedder reads it."""
+    components = [
+        f"{a.component.name} ({a.component.description.strip()})"
+        if a.component.description.strip()
+        else a.component.name
+        for a in incident.affected.all()
+    ]
+    text = incident.title.strip().rstrip(".") + "."
+    if components:
+        text += f" Affected: {', '.join(components)}."
+    updates = [u.message.strip() for u in list(incident.updates.all())[:MAX_UPDATES]]
+    text += "".join(f" {message}" for message in updates if message)
+    return [f"{text} ({incident.page.name})"]
+
+
+def maintenance_passages(maintenance: Maintenance) -> list[str]:
+    """Maintenance under way, read like an incident."""
+    components = [
+        f"{c.name} ({c.description.strip()})" if c.description.strip() else c.name
+        for c in maintenance.components.all()
+    ]
+    text = "Maintenance: " + maintenance.title.strip().rstrip(".") + "."
+    if components:
+        text += f" Affected: {', '.join(components)}."
+    messages = [u.message.strip() for u in list(maintenance.updates.all())[:MAX_UPDATES]]
+    messages.append(maintenance.message.strip())
+    text += "".join(f" {message}" for message in messages if message)
+    return [f"{text} ({maintenance.page.name})"]
+
+
+def joined(texts: list[str]) -> str:
+    return "\n".join(texts)
+
+
+def _incidents_to_index(page_id: int) -> list[Incident]:
+    return list(
+        Incident.objects.filter(page_id=page_id, status__in=ACTIVE_STATUSES)
+        .select_related("page")
+        .prefetch_related(
+            Prefetch("affected", IncidentComponent.objects.select_related("component")),
+            Prefetch("updates", IncidentUpdate.objects.order_by("-created_at", "-id")),
+        )
+    )
+
+
+def _maintenances_to_index(page_id: int) -> list[Maintenance]:
+    return list(
+        Maintenance.objects.filter(page_id=page_id, status__in=UNDERWAY_STATUSES)
+        .select_related("page")
+        .prefetch_related(
+            "components",
+            Prefetch("updates", MaintenanceUpdate.objects.order_by("-created_at", "-id")),
+        )
+    )
+
+
+def _sync(document_model, key: str, subjects: list, texts_of, page_filter: dict) -> int:  # noqa: ANN001
+    """Embed the subjects whose text changed, drop documents of subjects no longer live."""
+    known = {
+        getattr(d, f"{key}_id"): d.text_hash
+        for d in document_model.objects.filter(**page_filter).only("text_hash")
+    }
+    stale = []
+    for subject in subjects:
+        texts = texts_of(subject)
+        digest = hashlib.sha256(joined(texts).encode()).hexdigest()
+        if known.get(subject.id) != digest:
+            stale.append((subject, texts, digest))
+    embedder = get_embedder()
+    vectors = embedder.embed([t for _, texts, _ in stale for t in texts]) if stale else None
+    with transaction.atomic():
+        live = {s.id for s in subjects}
+        gone = [subject_id for subject_id in known if subject_id not in live]
+        document_model.objects.filter(**{f"{key}_id__in": gone}).delete()
+        row = 0
+        for subject, texts, digest in stale:
+            block = vectors[row : row + len(texts)]
+            row += len(texts)
+            document_model.objects.update_or_create(
+                **{key: subject},
+                defaults={
+                    "text": joined(texts),
+                    "text_hash": digest,
+                    "vector": to_bytes(block),
+                    "model": embedder.name,
+                },
+            )
+    return len(stale)
+
+
+def index_page(page_id: int) -> int:
+    """Bring the vectors of the page's active incidents and maintenance under way up to date;
+    returns how many were (re)computed. Only what changed is embedded again; documents of
+    what is no longer live are dropped (only live incidents and maintenance are matched)."""
+    return _sync(
+        IncidentDocument,
+        "incident",
+        _incidents_to_index(page_id),
+        passages,
+        {"incident__page_id": page_id},
+    ) + _sync(
+        MaintenanceDocument,
+        "maintenance",
+        _maintenances_to_index(page_id),
+        maintenance_passages,
+        {"maintenance__page_id": page_id},
+    )
+
+
+def passage_vectors(document: IncidentDocument | MaintenanceDocument) -> np.ndarray:
+    return from_bytes(document.vector).reshape(-1, DIMENSIONS)

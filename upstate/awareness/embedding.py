@@ -1,0 +1,102 @@
+"""Sentence embeddings behind one small interface, so the back-end can be swapped.
+
+The shipped back-end runs all-MiniLM-L6-v2 (int8) under ONNX Runtime on one thread, from the
+files in ./model: nothing is downloaded. The model loads once per process, on first use, and
+is shared by every thread of that process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+DIMENSIONS = 384
+MAX_TOKENS = 256  # what all-MiniLM-L6-v2 was trained with; longer text is cut
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """float32 (len(texts), DIMENSIONS), each row L2-normalised (dot product = cosine)."""
+        ...
+
+
+class OnnxMiniLM:
+    name = "all-MiniLM-L6-v2-int8"
+
+    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+        # ONNX Runtime keeps a telemetry id under $HOME unless told not to.
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        manifest = json.loads((model_dir / "manifest.json").read_text())
+        model_path = model_dir / "minilm-l6-v2.int8.onnx"
+        # The files are what the export script wrote, not a truncated or swapped copy.
+        for path, digest in (
+            (model_path, manifest["onnx_sha256"]),
+            (model_dir / "tokenizer.json", manifest["tokenizer_sha256"]),
+        ):
+            with open(path, "rb") as f:
+                if hashlib.file_digest(f, "sha256").hexdigest() != digest:
+                    raise RuntimeError(f"{path.name} does not match manifest.json")
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        # tokenizer.json pads every text to 128 tokens; one text per run needs no padding.
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        # One thread: on a small box a second one spins against the web server for nothing.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        # One text per run: dynamic int8 quantization scales activations over the whole
+        # batch, padding included, so a batched text would get a slightly different vector
+        # from the same text alone (as a match request embeds it).
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            vectors[row] = self._embed_one(text)
+        return vectors
+
+    def _embed_one(self, text: str) -> np.ndarray:
+        encoded = self.tokenizer.encode(text)
+        ids = np.array([encoded.ids], dtype=np.int64)
+        mask = np.array([encoded.attention_mask], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        with self._lock:  # one inference at a time per process: it has one thread anyway
+            (vectors,) = self.session.run(None, feed)
+        return vectors[0]
+
+
+_embedder: Embedder | None = None
+_loading = threading.Lock()
+
+
+def get_embedder() -> Embedder:
+    """The process's embedder, loaded on first use."""
+    global _embedder
+    if _embedder is None:
+        with _loading:
+            if _embedder is None:
+                _embedder = OnnxMiniLM()
+    return _embedder
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype="<f4")

@@ -1,0 +1,66 @@
+"""Incident vectors are computed after the change commits, and again when what the matcher
+reads changes: title, updates, components, page name."""
+
+from __future__ import annotations
+
+from upstate.awareness.documents import passage_vectors
+from upstate.awareness.models import IncidentDocument
+from upstate.incidents.services import change_incident, post_update
+from upstate.pages.services import update_component, update_page
+
+
+def _document(incident):  # noqa: ANN001, ANN202
+    return IncidentDocument.objects.get(incident=incident)
+
+
+def test_a_declared_incident_is_indexed(login_incident):
+    document = _document(login_incident)
+    assert "Authentication latency degraded" in document.text
+    assert "Login (Signing in to your account)" in document.text
+    assert "Acme Status" in document.text
+    assert passage_vectors(document).shape == (1, 384)
+
+
+def test_nothing_is_indexed_before_commit(page, django_capture_on_commit_callbacks):
+    from upstate.incidents.services import create_incident
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        incident = create_incident(page=page, title="Search is slow", notify=False)
+        assert not IncidentDocument.objects.filter(incident=incident).exists()
+    assert len(callbacks) >= 1
+
+
+def test_changes_re_index(login_incident, django_capture_on_commit_callbacks):
+    incident = login_incident
+    seen = {_document(incident).text_hash}
+    component = incident.affected.get().component
+    steps = [
+        lambda: change_incident(incident=incident, title="Sign-in is slow"),
+        lambda: post_update(incident=incident, status="identified", message="A bad cache node."),
+        lambda: update_component(component=component, name="Sign-in"),
+        lambda: update_page(page=incident.page, name="Acme Cloud Status"),
+    ]
+    for step in steps:
+        with django_capture_on_commit_callbacks(execute=True):
+            step()
+        digest = _document(incident).text_hash
+        assert digest not in seen
+        seen.add(digest)
+    text = _document(incident).text
+    assert "Sign-in is slow" in text and "A bad cache node." in text
+    assert "Sign-in (" in text and "Acme Cloud Status" in text
+
+
+def test_a_resolved_incident_leaves_the_index(login_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_update(incident=login_incident, status="resolved", message="Fixed.")
+    assert not IncidentDocument.objects.filter(incident=login_incident).exists()
+
+
+def test_the_periodic_sweep_catches_up_a_lost_re_index(login_incident):
+    from upstate.awareness.tasks import index_active_pages_task
+
+    IncidentDocument.objects.all().delete()  # as if the queued task had been lost
+    index_active_pages_task.call_local()
+    assert IncidentDocument.objects.filter(incident=login_incident).exists()
+    assert index_active_pages_task.call_local() == 0  # nothing changed: nothing embedded

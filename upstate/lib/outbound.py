@@ -1,0 +1,182 @@
+"""All outbound HTTP (webhooks, chat and SMS providers) goes through here: http(s) only,
+timeouts, a few quick retries on network errors, no redirects, and private or loopback
+addresses refused after DNS resolution unless the caller allows them.
+
+The connection goes to the address that was checked (the URL's host travels in the Host
+header and TLS SNI), so a DNS answer that changes between check and connect cannot smuggle
+a request to an internal service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+RETRY_DELAYS = (0.2, 1.0)  # network errors only; HTTP answers are the caller's to judge
+MAX_RESPONSE_CHARS = 2000
+USER_AGENT = "Upstate-Notifications/1.0"
+
+
+class OutboundError(Exception):
+    """A request that could not be made or got no answer; `permanent` when retrying is
+    pointless (bad URL, forbidden address)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    text: str  # at most MAX_RESPONSE_CHARS
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve(host: str, port: int, *, allow_private: bool) -> str:
+    """The address to connect to; raises OutboundError when the host has none allowed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise OutboundError(f"cannot resolve {host}: {exc}") from exc
+    return _allowed_address(host, infos, allow_private=allow_private)
+
+
+def _allowed_address(host: str, infos: list[Any], *, allow_private: bool) -> str:
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise OutboundError(f"cannot resolve {host}")
+    if not allow_private:
+        private = [a for a in addresses if not _is_public(a)]
+        if private:
+            raise OutboundError(
+                f"{host} resolves to a private or loopback address ({private[0]}); "
+                "set UPSTATE_ALLOW_PRIVATE_TARGETS=True to allow it",
+                permanent=True,
+            )
+    return addresses[0]
+
+
+def _pinned(url: str, *, allow_private: bool) -> tuple[str, str, str]:
+    """(URL with the host replaced by its checked address, Host header, TLS server name)."""
+    parts, host, port = _split(url)
+    return _pin(parts, host, port, resolve(host, port, allow_private=allow_private))
+
+
+def _split(url: str) -> tuple[Any, str, int]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise OutboundError("only http and https URLs are allowed", permanent=True)
+    host = parts.hostname
+    if not host:
+        raise OutboundError("the URL has no host", permanent=True)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise OutboundError("the URL has an invalid port", permanent=True) from exc
+    return parts, host, port
+
+
+def _pin(parts: Any, host: str, port: int, address: str) -> tuple[str, str, str]:
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{port}"
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return pinned, host_header, host
+
+
+class Outbound:
+    """An HTTP client for one batch of requests (connections are reused within it)."""
+
+    def __init__(self, *, allow_private: bool = False, timeout: httpx.Timeout = TIMEOUT) -> None:
+        self.allow_private = allow_private
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def __enter__(self) -> Outbound:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def post(
+        self,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> Answer:
+        pinned, host_header, server_name = _pinned(url, allow_private=self.allow_private)
+        all_headers = {"User-Agent": USER_AGENT, **(headers or {}), "Host": host_header}
+        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+            try:
+                response = self.client.post(
+                    pinned,
+                    content=content,
+                    json=json,
+                    data=data,
+                    headers=all_headers,
+                    auth=auth,
+                    extensions={"sni_hostname": server_name},
+                )
+            except (httpx.TimeoutException, httpx.NetworkError) as exc:
+                if delay is None:
+                    raise OutboundError(
+                        f"{type(exc).__name__} after {attempt + 1} tries: {exc}"
+                    ) from exc
+                time.sleep(delay)
+                continue
+            except httpx.HTTPError as exc:
+                raise OutboundError(f"{type(exc).__name__}: {exc}") from exc
+            return Answer(response.status_code, response.text[:MAX_RESPONSE_CHARS])
+        raise AssertionError("unreachable")
+
+
+# --- asyncio: the monitors' checks -----------------------------------------------------------
+
+
+async def resolve_async(host: str, port: int, *, allow_private: bool) -> str:
+    """`resolve` without blocking the event loop."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:  # a literal address: nothing to look up (and no trip to the resolver thread)
+        return _allowed_address(host, [(0, 0, 0, "", (host, port))], allow_private=allow_private)
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise OutboundError(f"cannot resolve {host}: {exc}") from exc
+    return _allowed_address(host, infos, allow_private=allow_private)
+
+
+async def pinned_async(url: str, *, allow_private: bool) -> tuple[str, str, str]:
+    """(URL with the host replaced by its checked address, Host header, TLS server name),
+    for a request made with a shared `httpx.AsyncClient` and
+    `extensions={"sni_hostname": server_name}`."""
+    parts, host, port = _split(url)
+    return _pin(parts, host, port, await resolve_async(host, port, allow_private=allow_private))

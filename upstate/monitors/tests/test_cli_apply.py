@@ -1,0 +1,129 @@
+"""`upstate monitors apply FILE`: config as code, idempotent, all or nothing."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from upstate.cli import main
+from upstate.monitors.models import Monitor
+
+FILE = """\
+org: acme
+monitors:
+  - name: Production API
+    kind: http
+    url: https://api.acme.test/health
+    interval_seconds: 30
+    keyword: ok
+    alert_policy:
+      create_status_page_incident: true
+      status_page_id: acme
+      affected_component: API
+      incident_severity: high
+      impact: critical
+  - name: Database
+    kind: tcp
+    host: db.acme.test
+    port: 5432
+    alert_policy:
+      page: acme
+      component: website
+  - name: Nightly backup
+    kind: heartbeat
+    interval_seconds: 86400
+    grace_seconds: 3600
+    alert_policy:
+      create_status_page_incident: false
+"""
+
+
+@pytest.fixture
+def apply(tmp_path, capsys):
+    def run(text: str, *args: str) -> tuple[int, str, str]:
+        path = tmp_path / "monitors.yaml"
+        path.write_text(textwrap.dedent(text))
+        code = main(["monitors", "apply", str(path), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_applying_twice_creates_then_changes_nothing(apply, page, api_component, web_component):
+    code, out, err = apply(FILE)
+    assert code == 0, err
+    assert out.strip() == "3 created, 0 changed, 0 unchanged, 0 deleted"
+    assert "created   Production API" in err
+    api = Monitor.objects.get(name="Production API")
+    assert (api.page, api.component, api.severity, api.impact) == (
+        page,
+        api_component,
+        "high",
+        "critical",
+    )
+    assert Monitor.objects.get(name="Database").component == web_component
+    updated_at = api.updated_at
+
+    code, out, _ = apply(FILE)
+    assert out.strip() == "0 created, 0 changed, 3 unchanged, 0 deleted"
+    api.refresh_from_db()
+    assert api.updated_at == updated_at
+
+
+def test_a_changed_line_changes_that_monitor_and_a_removed_one_resets(
+    apply, page, api_component, web_component
+):
+    apply(FILE)
+    edited = FILE.replace("interval_seconds: 30\n    keyword: ok\n", "interval_seconds: 60\n")
+    code, out, _ = apply(edited)
+    assert out.strip() == "0 created, 1 changed, 2 unchanged, 0 deleted"
+    api = Monitor.objects.get(name="Production API")
+    assert (api.interval_seconds, api.keyword) == (60, "")
+
+
+def test_prune_deletes_what_the_file_no_longer_lists(apply, page, api_component, web_component):
+    apply(FILE)
+    only_two = FILE.split("  - name: Nightly backup")[0]
+    code, out, _ = apply(only_two, "--prune")
+    assert out.strip() == "0 created, 0 changed, 2 unchanged, 1 deleted"
+    assert not Monitor.objects.filter(name="Nightly backup").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("interval_seconds: 30", "interval_seconds: 5"),
+            "monitors[0].interval_seconds: must be at least 10",
+        ),
+        (
+            ("affected_component: API", "affected_component: Nope"),
+            "monitors[0].alert_policy.component: no component 'Nope'",
+        ),
+        (("port: 5432", "port: 99999"), "monitors[1].port: must be at most 65535"),
+        (
+            ("host: db.acme.test", "host: ''"),
+            "monitors[1].host: is required for a TCP port monitor",
+        ),
+        (
+            ("status_page_id: acme", "status_page_id: globex"),
+            "monitors[0].alert_policy.page: no page 'globex'",
+        ),
+        (("kind: heartbeat", "kind: smoke"), "monitors[2].kind: must be one of"),
+    ],
+)
+def test_bad_files_change_nothing_and_name_the_field(
+    apply, page, api_component, web_component, change, message
+):
+    code, _, err = apply(FILE.replace(*change))
+    assert code == 2
+    assert message in err
+    assert not Monitor.objects.exists()  # earlier entries were rolled back too
+
+
+def test_broken_yaml_is_reported(apply, org):
+    code, _, err = apply("monitors: [\n")
+    assert code == 2
+    assert "file: is not valid YAML" in err

@@ -1,0 +1,483 @@
+"""The outbox: record an event with the state change, fan it out to deliveries in the worker,
+claim and send deliveries, retry what failed, and take over what a vanished worker left.
+
+Every step claims its rows with a conditional UPDATE whose row count says who won, so any
+number of workers (or a restarted one) can run the same step and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from upstate.audit.services import record
+from upstate.incidents.models import Incident, IncidentUpdate
+from upstate.lib.codes import new_code
+from upstate.maintenance.models import Maintenance, MaintenanceStatus, MaintenanceUpdate
+from upstate.notifications.models import (
+    OPEN_DELIVERY_STATES,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventKind,
+    EventState,
+    ProviderConfig,
+    WhatsAppVia,
+)
+from upstate.notifications.transports import ClaimLost, Transport, TransportError, transport_for
+from upstate.orgs.models import Organization
+from upstate.subscribers.models import Subscriber
+
+log = logging.getLogger(__name__)
+
+# Seconds to wait before the n-th retry; after the last one a delivery fails permanently.
+BACKOFF = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+INSERT_CHUNK = 1000
+SECRET_FIELDS = ("twilio_auth_token", "whatsapp_access_token")
+
+MAINTENANCE_KINDS = {
+    MaintenanceStatus.SCHEDULED: EventKind.MAINTENANCE_SCHEDULED,
+    MaintenanceStatus.IN_PROGRESS: EventKind.MAINTENANCE_STARTED,
+    MaintenanceStatus.COMPLETED: EventKind.MAINTENANCE_COMPLETED,
+}
+
+
+def _token() -> str:
+    return secrets.token_hex(16)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.DELIVERY_LEASE)
+
+
+# --- Recording (inside the state change's transaction) --------------------------------------
+
+
+def record_incident_event(*, update: IncidentUpdate, kind: EventKind) -> Event | None:
+    """The outbox row for an incident update; none for internal incidents, for updates posted
+    with notify=False (which includes postmortem publication) and for backfills."""
+    incident = update.incident
+    if not incident.is_public or not update.notify:
+        return None
+    return _record(
+        Event(page_id=incident.page_id, kind=kind, incident=incident, incident_update=update)
+    )
+
+
+def record_maintenance_event(*, update: MaintenanceUpdate) -> Event | None:
+    """Subscribers hear of a maintenance when it is posted, when it begins and when it ends."""
+    kind = MAINTENANCE_KINDS.get(MaintenanceStatus(update.status))
+    if kind is None:
+        return None
+    maintenance = update.maintenance
+    return _record(
+        Event(
+            page_id=maintenance.page_id,
+            kind=kind,
+            maintenance=maintenance,
+            maintenance_update=update,
+        )
+    )
+
+
+def record_paging_event(*, incident: Incident, kind: EventKind, round: int = 0) -> Event:
+    """The outbox row paging an incident's responders (see upstate.paging.services)."""
+    return _record(Event(page_id=incident.page_id, kind=kind, incident=incident, round=round))
+
+
+def _record(event: Event) -> Event:
+    event.save()
+    transaction.on_commit(lambda: _enqueue_fan_out(event.id), robust=True)
+    return event
+
+
+def _enqueue_fan_out(event_id: int) -> None:
+    from upstate.notifications.tasks import fan_out_task
+
+    fan_out_task(event_id)
+
+
+def _enqueue_deliveries(ids: list[int], delay: float | None = None) -> None:
+    from upstate.notifications.tasks import deliver_task
+
+    size = max(1, settings.DELIVERY_BATCH)
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        if delay:
+            deliver_task.schedule(args=(chunk,), delay=delay)
+        else:
+            deliver_task(chunk)
+
+
+# --- Fan-out ---------------------------------------------------------------------------------
+
+
+def claim_event(event_id: int) -> str | None:
+    """Take the event for fan-out; None when another worker holds it or it is finished."""
+    token, now = _token(), timezone.now()
+    open_or_stale = Q(state=EventState.PENDING) | Q(
+        state=EventState.FANNING_OUT, claimed_until__lt=now
+    )
+    won = Event.objects.filter(open_or_stale, id=event_id).update(
+        state=EventState.FANNING_OUT, claim_token=token, claimed_until=now + _lease()
+    )
+    return token if won else None
+
+
+def _event_components(event: Event) -> set[int]:
+    if event.incident_id is not None:
+        incident = Incident.objects.get(id=event.incident_id)
+        return set(incident.affected.values_list("component_id", flat=True))
+    maintenance = Maintenance.objects.get(id=event.maintenance_id)
+    return set(maintenance.components.values_list("id", flat=True))
+
+
+def recipients(event: Event) -> list[tuple[int, str]]:
+    """(subscriber id, channel) of every confirmed, enabled subscriber who wants the event: the
+    whole page, or a component it names (an event naming no component goes to everyone)."""
+    reachable = Subscriber.objects.filter(
+        page_id=event.page_id, confirmed_at__isnull=False, disabled_at__isnull=True
+    )
+    rows = list(reachable.values_list("id", "channel"))
+    links = Subscriber.components.through.objects.filter(subscriber__page_id=event.page_id)
+    wanted: dict[int, set[int]] = defaultdict(set)
+    for subscriber_id, component_id in links.values_list("subscriber_id", "component_id"):
+        wanted[subscriber_id].add(component_id)
+    if not wanted:
+        return rows
+    touched = _event_components(event)
+    return [
+        (sid, channel)
+        for sid, channel in rows
+        if sid not in wanted or not touched or wanted[sid] & touched
+    ]
+
+
+class Target(NamedTuple):
+    """One delivery to write: a subscriber's copy, or a member's page on one channel."""
+
+    channel: str
+    subscriber_id: int | None = None
+    member_id: int | None = None
+    address: str = ""
+
+
+def _plan(event: Event) -> tuple[dict | None, list[Target]]:
+    """What the event says and whom it goes to: every subscriber who wants it, or, for a page
+    to responders, each member on each channel (see upstate.paging.services)."""
+    from upstate.notifications.content import render_event
+    from upstate.paging.services import page_targets, render_page
+
+    if EventKind(event.kind).is_paging:
+        content = render_page(event)
+        return content, (page_targets(event) if content is not None else [])
+    content = render_event(event)
+    if content is None:
+        return None, []
+    return content, [Target(channel, subscriber_id=sid) for sid, channel in recipients(event)]
+
+
+def _insert_deliveries(event_id: int, targets: list[Target]) -> None:
+    """Write pending deliveries, skipping any that exist (a re-run after a crash). Plain SQL:
+    building a model instance per row cost more than the insert itself (bench/fanout.py)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    pending = DeliveryStatus.PENDING.value
+    rows = [
+        (event_id, t.subscriber_id, t.member_id, t.address, new_code(), t.channel, pending)
+        + (0, now, "", "", "", now, now)
+        for t in targets
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:  # one commit, not one a row
+        cursor.executemany(
+            f"INSERT INTO {Delivery._meta.db_table} (event_id, subscriber_id, member_id,"
+            " address, code, channel, status, attempts, next_attempt_at, claim_token,"
+            " last_error, response, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            rows,
+        )
+
+
+def fan_out(event_id: int) -> int:
+    """Render the event once and write a pending delivery per recipient; returns how many
+    deliveries were enqueued. Safe to run again: existing deliveries are kept."""
+    token = claim_event(event_id)
+    if token is None:
+        return 0
+    event = Event.objects.select_related("page__org").get(id=event_id)
+    content, targets = _plan(event)
+    if content is None:  # the incident became internal (or was acknowledged, for a re-page)
+        Event.objects.filter(id=event_id, claim_token=token).update(state=EventState.SKIPPED)
+        return 0
+    Event.objects.filter(id=event_id, claim_token=token).update(content=content)
+    # Each chunk's deliveries are enqueued as soon as they are written, so sending starts
+    # while a big fan-out is still writing rows.
+    enqueued, last_id = 0, 0
+    for start in range(0, len(targets), INSERT_CHUNK):
+        _insert_deliveries(event_id, targets[start : start + INSERT_CHUNK])
+        enqueued, last_id = _enqueue_pending(event_id, last_id, enqueued)
+    Event.objects.filter(id=event_id, claim_token=token).update(
+        state=EventState.DONE, fanned_out_at=timezone.now(), recipients=len(targets)
+    )
+    return enqueued
+
+
+def _enqueue_pending(event_id: int, after_id: int, enqueued: int) -> tuple[int, int]:
+    """Enqueue the event's pending deliveries above `after_id` (all of them on a re-run after a
+    crash, since ids grow); returns the running count and the last id seen."""
+    ids = list(
+        Delivery.objects.filter(event_id=event_id, status=DeliveryStatus.PENDING, id__gt=after_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    _enqueue_deliveries(ids)
+    return enqueued + len(ids), (ids[-1] if ids else after_id)
+
+
+# --- Delivery --------------------------------------------------------------------------------
+
+
+def claim_deliveries(ids: Iterable[int], now: datetime | None = None) -> tuple[str, int]:
+    """Mark the due, unclaimed deliveries among `ids` as SENDING under a fresh token."""
+    token, now = _token(), now or timezone.now()
+    due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)
+    won = Delivery.objects.filter(due, id__in=list(ids)).update(
+        status=DeliveryStatus.SENDING, claim_token=token, claimed_until=now + _lease()
+    )
+    return token, won
+
+
+def mark_sent(
+    delivery_id: int, token: str, response: str = "", then: Callable[[], object] | None = None
+) -> bool:
+    """Record the send; False means the claim was lost (another worker took the row over
+    after our lease ran out, or the subscriber is gone) and the message must not go out.
+
+    `then` is the sender's point of no return (email: writing the final "." of SMTP DATA). It
+    runs after the row is updated and locked and before the commit, so that nothing blocking
+    comes between the two: a worker killed before `then` has sent nothing and is rolled back,
+    one killed after the commit has sent and recorded it. Killed in the microseconds between
+    `then` and the commit leaving for the database, the message is sent again after the lease
+    (with the same Message-ID); it is never lost. On PostgreSQL the commit does not wait for
+    the WAL flush (`synchronous_commit` off for this transaction only): a crash of the database
+    server itself can at worst cause a resend."""
+    with transaction.atomic():  # on SQLite, BEGIN IMMEDIATE: the write lock is ours from here
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        won = _mark_sent(delivery_id, token, response)
+        if won and then is not None:
+            then()
+        return won
+
+
+def _mark_sent(delivery_id: int, token: str, response: str) -> bool:
+    # Plain SQL: this runs once per message on the fan-out's hot path, where compiling the
+    # ORM's UPDATE cost more than the database's work (bench/fanout.py).
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s,"
+            " attempts = attempts + 1, response = %s, last_error = ''"
+            " WHERE id = %s AND claim_token = %s AND status = %s",
+            [
+                DeliveryStatus.SENT.value,
+                ops.adapt_datetimefield_value(timezone.now()),
+                response[:2000],
+                delivery_id,
+                token,
+                DeliveryStatus.SENDING.value,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def _record_failure(delivery: Delivery, token: str, error: TransportError) -> float | None:
+    """Store a failed attempt; returns the retry delay, or None when it will not be retried."""
+    from upstate.subscribers.services import disable_subscriber
+
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    permanent = error.permanent or attempts >= MAX_ATTEMPTS
+    message = str(error)
+    if not error.permanent and permanent:
+        message = f"gave up after {attempts} attempts: {message}"
+    delay = None if permanent else BACKOFF[attempts - 1]
+    Delivery.objects.filter(id=delivery.id, claim_token=token).update(
+        status=DeliveryStatus.PERMANENT if permanent else DeliveryStatus.FAILED,
+        attempts=attempts,
+        last_error=message[:2000],
+        response=error.response[:2000],
+        next_attempt_at=now + timedelta(seconds=delay or 0),
+        claim_token="",
+        claimed_until=None,
+    )
+    Attempt.objects.create(
+        delivery_id=delivery.id,
+        at=now,
+        permanent=permanent,
+        error=message[:2000],
+        response=error.response[:2000],
+    )
+    if error.disable and delivery.subscriber_id is not None:
+        disable_subscriber(subscriber_id=delivery.subscriber_id, reason=str(error))
+    return delay
+
+
+def _skip(delivery: Delivery, token: str, reason: str) -> None:
+    Delivery.objects.filter(id=delivery.id, claim_token=token).update(
+        status=DeliveryStatus.PERMANENT, last_error=reason, claim_token="", claimed_until=None
+    )
+
+
+def deliver(ids: list[int]) -> int:
+    """Send the given deliveries that are due and unclaimed; returns how many were sent."""
+    token, won = claim_deliveries(ids)
+    if not won:
+        return 0
+    claimed = list(
+        Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING)
+        .select_related("subscriber", "member__user")
+        .order_by("event_id", "channel", "id")
+    )
+    # The few events (with their rendered content) are loaded once, not joined to every row.
+    events = Event.objects.select_related("page__org").in_bulk({d.event_id for d in claimed})
+    for delivery in claimed:
+        delivery.event = events[delivery.event_id]
+        if delivery.subscriber is not None:  # the event's page is the subscriber's page
+            delivery.subscriber.page = delivery.event.page
+    groups: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
+    for delivery in claimed:
+        groups[(delivery.event_id, delivery.channel)].append(delivery)
+    sent = 0
+    retries: dict[float, list[int]] = defaultdict(list)
+    for (_, channel), batch in groups.items():
+        sent += _send_group(channel, batch, token, retries)
+    for delay, retry_ids in retries.items():
+        _enqueue_deliveries(retry_ids, delay=delay)
+    return sent
+
+
+def _send_group(
+    channel: str, batch: list[Delivery], token: str, retries: dict[float, list[int]]
+) -> int:
+    event = batch[0].event
+    transport = transport_for(channel, event)
+    sent = 0
+    try:
+        for delivery in batch:
+            reason = _unservable(delivery, transport)
+            if reason:
+                _skip(delivery, token, reason)
+                continue
+            committed: list[bool] = []
+
+            def commit(
+                response: str = "",
+                then: Callable[[], object] | None = None,
+                _d: Delivery = delivery,
+                _c: list = committed,
+            ) -> bool:
+                _c.append(mark_sent(_d.id, token, response, then=then))
+                return _c[-1]
+
+            try:
+                response = transport.notify(delivery, commit)
+            except ClaimLost:
+                continue
+            except TransportError as error:
+                delay = _record_failure(delivery, token, error)
+                if delay is not None:
+                    retries[delay].append(delivery.id)
+                continue
+            if not committed:
+                commit(response)
+            if committed[-1]:
+                sent += 1
+    finally:
+        transport.close()
+    return sent
+
+
+def _unservable(delivery: Delivery, transport: Transport) -> str:
+    """Why the delivery cannot be sent at all, or "" when it can."""
+    subscriber = delivery.subscriber
+    if subscriber is not None and subscriber.disabled_at is not None:
+        return f"subscriber disabled: {subscriber.disabled_reason}"
+    if transport.is_noop(delivery):
+        return transport.noop_reason
+    if not delivery.target_address:
+        return "the responder has no phone number in their profile"
+    return ""
+
+
+# --- Recovery --------------------------------------------------------------------------------
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Re-enqueue whatever a crashed or stopped worker left: events not fanned out, deliveries
+    whose claim expired, and due retries that fell out of the queue."""
+    now = now or timezone.now()
+    stale = now - _lease()
+    events = list(
+        Event.objects.filter(
+            Q(state=EventState.PENDING, created_at__lt=stale)
+            | Q(state=EventState.FANNING_OUT, claimed_until__lt=now)
+        ).values_list("id", flat=True)
+    )
+    for event_id in events:
+        _enqueue_fan_out(event_id)
+    released = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_until__lt=now).update(
+        status=DeliveryStatus.PENDING, claim_token="", claimed_until=None, next_attempt_at=now
+    )
+    due = list(
+        Delivery.objects.filter(
+            Q(status=DeliveryStatus.PENDING, next_attempt_at__lt=stale)
+            | Q(status=DeliveryStatus.PENDING, next_attempt_at=now)
+            | Q(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
+        )
+        .order_by("event_id", "channel", "id")
+        .values_list("id", flat=True)
+    )
+    _enqueue_deliveries(due)
+    return {"events": len(events), "released": released, "deliveries": len(due)}
+
+
+def open_deliveries(event: Event) -> int:
+    return Delivery.objects.filter(event=event, status__in=OPEN_DELIVERY_STATES).count()
+
+
+# --- Provider settings -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def configure_providers(*, org: Organization, **fields: str) -> ProviderConfig:
+    """Store the organization's SMS and WhatsApp providers (fields as ProviderForm cleans
+    them). An empty secret keeps the stored one; removing the Account SID (or choosing no
+    WhatsApp provider) forgets the secret that went with it."""
+    config, _ = ProviderConfig.objects.get_or_create(org=org)
+    for name, value in fields.items():
+        if name in SECRET_FIELDS:
+            if value:
+                config.set_secret(name, value)
+        else:
+            setattr(config, name, value)
+    if not config.twilio_account_sid:
+        config.twilio_auth_token = ""
+    if config.whatsapp_via != WhatsAppVia.CLOUD:
+        config.whatsapp_access_token = ""
+    config.save()
+    changed = sorted(name for name, value in fields.items() if value)
+    record(org=org.id, action="providers.changed", details={"fields": changed})
+    return config

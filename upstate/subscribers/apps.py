@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SubscribersConfig(AppConfig):
+    name = "upstate.subscribers"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,106 @@
+"""The full subscribe form and the manage page in headless Chromium with JavaScript off: every
+channel the page offers, validation messages naming the field, whole page or chosen components,
+then changing components and unsubscribing from the manage link."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from upstate.subscribers.models import Subscriber
+
+CHANNELS = ["Email", "Webhook", "Slack", "Microsoft Teams", "Discord", "SMS", "WhatsApp"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+
+
+@pytest.fixture
+def tab(_chromium):
+    """A browser tab with JavaScript disabled: the form must work without it."""
+    context = _chromium.new_context(
+        java_script_enabled=False, viewport={"width": 900, "height": 900}
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+def test_every_channel_is_offered_and_errors_name_the_field(
+    live_upstate, tab, page, api_component, web_component
+):
+    tab.goto(f"{live_upstate}/p/acme/")
+    tab.get_by_role("link", name="More ways to subscribe").click()
+    for name in CHANNELS:
+        assert tab.get_by_role("radio", name=name, exact=True).count() == 1
+    assert tab.get_by_role("radio", name="Email", exact=True).is_checked()
+
+    tab.get_by_role("radio", name="Discord").check()
+    tab.get_by_label("Address").fill("discord.example.com/hook")
+    tab.get_by_role("button", name="Subscribe").click()
+    alert = tab.get_by_role("alert")
+    assert "Address: must be an http or https URL" in alert.inner_text()
+    # What was typed and chosen is kept for the correction.
+    assert tab.get_by_role("radio", name="Discord").is_checked()
+    assert tab.get_by_label("Address").input_value() == "discord.example.com/hook"
+
+    tab.get_by_role("radio", name="SMS").check()
+    tab.get_by_label("Address").fill("0151 2345")
+    tab.get_by_role("radio", name="Only the components below").check()
+    tab.get_by_role("button", name="Subscribe").click()
+    text = tab.get_by_role("alert").inner_text()
+    assert "Address: must be a phone number in E.164 form" in text
+    assert "Components: choose at least one" in text
+    assert Subscriber.objects.count() == 0
+
+
+def test_a_slack_subscription_for_one_component_then_managed(
+    live_upstate, tab, page, api_component, web_component, settings
+):
+    settings.PUBLIC_URL = live_upstate
+    tab.goto(f"{live_upstate}/p/acme/subscribe")
+    tab.get_by_role("radio", name="Slack").check()
+    tab.get_by_label("Address").fill("https://hooks.slack.com/services/T0/B0/secret")
+    tab.get_by_role("radio", name="Only the components below").check()
+    tab.get_by_role("checkbox", name="API").check()
+    tab.get_by_role("button", name="Subscribe").click()
+    tab.get_by_role("status").get_by_text("Slack").wait_for()
+
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.channel, subscriber.state) == ("slack", "active")
+    assert list(subscriber.components.all()) == [api_component]
+
+    # The manage link shown on the confirmation page.
+    manage = f"{live_upstate}/p/acme/subscription/{subscriber.token}"
+    tab.get_by_role("link", name=manage).click()
+    assert tab.get_by_role("checkbox", name="API").is_checked()
+    assert not tab.get_by_role("checkbox", name="Website").is_checked()
+    tab.get_by_role("checkbox", name="API").uncheck()
+    tab.get_by_role("checkbox", name="Website").check()
+    tab.get_by_role("button", name="Save").click()
+    tab.get_by_text("Your choice is saved").wait_for()
+    assert list(subscriber.components.all()) == [web_component]
+    assert tab.get_by_role("checkbox", name="Website").is_checked()
+
+    tab.get_by_role("button", name="Unsubscribe").click()
+    tab.get_by_text("You are unsubscribed").wait_for()
+    assert not Subscriber.objects.exists()
+
+
+def test_an_email_subscription_for_the_whole_page_waits_for_confirmation(
+    live_upstate, tab, page, api_component, smtp_sink, settings
+):
+    settings.PUBLIC_URL = live_upstate
+    tab.goto(f"{live_upstate}/p/acme/subscribe")
+    tab.get_by_label("Address").fill("ann@example.com")
+    tab.get_by_role("button", name="Subscribe").click()
+    tab.get_by_role("status").get_by_text("ann@example.com").wait_for()
+    subscriber = Subscriber.objects.get()
+    assert subscriber.state == "unconfirmed"
+    assert not subscriber.components.exists()
+    assert smtp_sink.wait_for(1)
+    assert smtp_sink.mails[0].recipients == ["ann@example.com"]

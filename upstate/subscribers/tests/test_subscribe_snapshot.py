@@ -1,0 +1,44 @@
+"""The subscribe form is part of the page's snapshot: served with Django unreachable."""
+
+from __future__ import annotations
+
+from wsgiref.util import setup_testing_defaults
+
+from upstate.public.fastpath import SnapshotApp
+from upstate.public.snapshot import build_snapshot
+from upstate.public.tests.test_fastpath import Unreachable
+
+
+def _get(app, path: str, host: str = "127.0.0.1:8000") -> tuple[str, bytes]:
+    environ: dict = {"PATH_INFO": path, "HTTP_HOST": host}
+    setup_testing_defaults(environ)
+    captured: dict = {}
+
+    def start_response(status, headers):  # noqa: ANN001
+        captured["status"] = status
+
+    body = b"".join(app(environ, start_response))
+    return captured["status"], body
+
+
+def test_the_form_is_served_from_the_snapshot(page, api_component):
+    page.custom_domain = "status.acme.example"
+    page.save()
+    build_snapshot(page)
+    backend = Unreachable()
+    app = SnapshotApp(backend)
+    for host, path in [
+        ("127.0.0.1:8000", "/p/acme/subscribe"),
+        ("status.acme.example", "/subscribe"),
+    ]:
+        status, body = _get(app, path, host)
+        html = body.decode()
+        assert status.startswith("200")
+        assert 'action="./subscribe"' in html
+        assert 'value="whatsapp"' in html and ">API<" not in html and " API</label>" in html
+    assert backend.calls == 0
+
+
+def test_a_new_component_appears_in_the_form(page, api_component, web_component):
+    documents = build_snapshot(page).documents
+    assert b"Website</label>" in documents["subscribe"].body
