@@ -132,6 +132,15 @@ class WhatsAppCloudSender:
 Sender = TwilioSender | WhatsAppCloudSender
 
 
+def ready_channels(org_id: int) -> set[Channel]:
+    """The phone channels the organization has a provider for."""
+    config = ProviderConfig.objects.filter(org_id=org_id).first()
+    if config is None:
+        return set()
+    ready = {Channel.SMS: config.sms_ready, Channel.WHATSAPP: config.whatsapp_ready}
+    return {channel for channel, yes in ready.items() if yes}
+
+
 def sender_for(org_id: int, channel: str) -> Sender | None:
     """The organization's sender for `channel` ("sms" or "whatsapp"); None when it has none
     configured (or its secrets cannot be read)."""

@@ -36,6 +36,7 @@ from upstate.notifications.models import (
 )
 from upstate.notifications.transports import ClaimLost, Transport, TransportError, transport_for
 from upstate.orgs.models import Organization
+from upstate.public.publish import request_rebuild
 from upstate.subscribers.models import Subscriber
 
 log = logging.getLogger(__name__)
@@ -480,4 +481,7 @@ def configure_providers(*, org: Organization, **fields: str) -> ProviderConfig:
     config.save()
     changed = sorted(name for name, value in fields.items() if value)
     record(org=org.id, action="providers.changed", details={"fields": changed})
+    # The public subscribe forms offer SMS and WhatsApp only with a provider to send them.
+    for page_id in org.pages.values_list("id", flat=True):
+        request_rebuild(page_id)
     return config

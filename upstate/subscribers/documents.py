@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from upstate.pages.models import Component, StatusPage
 from upstate.public.links import page_url
 from upstate.subscribers.forms import SubscribeForm
+from upstate.subscribers.services import offered_channels
 
 PATH = "subscribe"
 
@@ -24,7 +25,7 @@ def documents(page: StatusPage) -> dict[str, bytes]:
         "accent": page.accent_color,
         "time_zone": page.time_zone,
         "path": PATH,
-        "form": SubscribeForm(components=components),
+        "form": SubscribeForm(components=components, channels=offered_channels(page)),
         "summary": [],
     }
     return {PATH: render_to_string("subscribers/subscribe.html", context).encode()}

@@ -30,7 +30,10 @@ class SubscribeForm(forms.Form):
         choices=Channel.choices,
         initial=Channel.EMAIL.value,
         widget=forms.RadioSelect,
-        help_text="Email asks you to confirm first; the other channels start at once.",
+        help_text=(
+            "Email, SMS and WhatsApp send you a link to confirm first; webhooks and chat "
+            "channels start at once."
+        ),
     )
     address = forms.CharField(
         label="Address",
@@ -52,9 +55,12 @@ class SubscribeForm(forms.Form):
         help_text="Used when you choose 'Only the components below'.",
     )
 
-    def __init__(self, *args: Any, components: list[Component], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, components: list[Component], channels: list[Channel], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.page_components = components
+        self.fields["channel"].choices = [(c.value, c.label) for c in channels]
         self.fields["components"].choices = [(c.code, c.display_name) for c in components]
         if not components:
             del self.fields["scope"], self.fields["components"]

@@ -28,6 +28,12 @@ class Channel(models.TextChoices):
     def is_phone(self) -> bool:
         return self in (Channel.SMS, Channel.WHATSAPP)
 
+    @property
+    def needs_opt_in(self) -> bool:
+        """Whether the owner of the address must confirm it first: anyone can type someone
+        else's email address or phone number, while a webhook URL is a secret of its owner."""
+        return self == Channel.EMAIL or self.is_phone
+
 
 class SubscriberState(models.TextChoices):
     UNCONFIRMED = "unconfirmed", "Unconfirmed"

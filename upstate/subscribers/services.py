@@ -65,14 +65,21 @@ def create_subscriber(
     components: list[Component] | None = None,
     confirmed: bool = False,
 ) -> Subscriber:
-    """Subscribe an address. Email subscribers stay unconfirmed (and get nothing but the
-    confirmation email) unless `confirmed`; other channels are active at once."""
+    """Subscribe an address. Email, SMS and WhatsApp subscribers stay unconfirmed (and get
+    nothing but the confirmation message) unless `confirmed`; the URL channels are active at
+    once."""
     kind = _channel(channel)
     address = clean_address(kind, address)
     components = on_page(page, components or [])
+    needs_confirmation = kind.needs_opt_in and not confirmed
+    if needs_confirmation and kind not in offered_channels(page):
+        raise InvalidInput(
+            "channel",
+            f"{kind.label} is not available: the organization has no {kind.label} provider"
+            " (an admin sets one up under Notification providers)",
+        )
     if Subscriber.objects.filter(page=page, channel=kind, address=address).exists():
         raise InvalidInput("address", "is already subscribed to this page")
-    needs_confirmation = kind == Channel.EMAIL and not confirmed
     try:
         with transaction.atomic():
             subscriber = Subscriber.objects.create(
@@ -95,8 +102,18 @@ def create_subscriber(
     return subscriber
 
 
+def offered_channels(page: StatusPage) -> list[Channel]:
+    """The channels anyone can subscribe with: SMS and WhatsApp only when the organization has
+    a provider to send the confirmation text (and then the updates) with."""
+    from upstate.notifications.providers import ready_channels
+
+    ready = ready_channels(page.org_id)
+    return [channel for channel in Channel if not channel.is_phone or channel in ready]
+
+
 def request_confirmation(*, subscriber: Subscriber) -> None:
-    """Send the double opt-in email from the worker, once this transaction commits."""
+    """Send the double opt-in message (an email, or a text to a phone) from the worker, once
+    this transaction commits."""
     from upstate.subscribers.tasks import send_confirmation
 
     transaction.on_commit(lambda: send_confirmation(subscriber.id), robust=True)
@@ -191,8 +208,8 @@ def enable_subscriber(*, subscriber: Subscriber) -> Subscriber:
 @transaction.atomic
 def import_subscribers(*, page: StatusPage, rows: list[Any], confirmed: bool) -> list[Subscriber]:
     """Create the checked rows of an import (upstate.subscribers.csvfile.ImportRow), all or
-    none. Email subscribers get the confirmation email unless `confirmed` (admins only: the
-    caller checks the role); the other channels are active at once."""
+    none. Email, SMS and WhatsApp subscribers get the confirmation message unless `confirmed`
+    (admins only: the caller checks the role); the URL channels are active at once."""
     now = timezone.now()
     subscribers = Subscriber.objects.bulk_create(
         [
@@ -200,7 +217,7 @@ def import_subscribers(*, page: StatusPage, rows: list[Any], confirmed: bool) ->
                 page=page,
                 channel=row.channel,
                 address=row.address,
-                confirmed_at=None if row.channel == Channel.EMAIL and not confirmed else now,
+                confirmed_at=None if Channel(row.channel).needs_opt_in and not confirmed else now,
             )
             for row in rows
         ]

@@ -63,26 +63,29 @@ def _form_page(
 def subscribe(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     page = public_page(request, slug)
     components = list(Component.objects.filter(page=page).select_related("group"))
+    channels = services.offered_channels(page)
     if request.method == "GET":
-        return _form_page(request, page, SubscribeForm(components=components), 200)
-    form = SubscribeForm(_form_data(request), components=components)
+        form = SubscribeForm(components=components, channels=channels)
+        return _form_page(request, page, form, 200)
+    form = SubscribeForm(_form_data(request), components=components, channels=channels)
     if not form.is_valid():
         return _form_page(request, page, form, 400)
     channel, address = Channel(form.cleaned_data["channel"]), form.cleaned_data["address"]
     try:
         limits.check_client(request)
-        if channel == Channel.EMAIL or channel.is_phone:
+        if channel.needs_opt_in:
             limits.check_address(address)
     except limits.RateLimited as exc:
         response = _form_page(request, page, form, 429, exc.reason)
         response["Retry-After"] = str(exc.retry_after)
         return response
     chosen = form.cleaned_data["chosen"]
-    if channel == Channel.EMAIL:
-        _start_subscription(page, address, chosen)
+    if channel.needs_opt_in:
+        _start_subscription(page, channel, address, chosen)
         # The same answer whether or not the address was known: the form tells nobody who
         # subscribed.
-        return _render(request, page, "subscribers/check_inbox.html", {"email": address})
+        context = {"address": address, "by_text": channel.is_phone}
+        return _render(request, page, "subscribers/check_inbox.html", context)
     try:
         subscriber = services.create_subscriber(
             page=page, channel=channel, address=address, components=chosen
@@ -95,12 +98,14 @@ def subscribe(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 
 @transaction.atomic
-def _start_subscription(page: StatusPage, address: str, components: list[Component]) -> None:
-    existing = Subscriber.objects.filter(page=page, channel=Channel.EMAIL, address=address).first()
+def _start_subscription(
+    page: StatusPage, channel: Channel, address: str, components: list[Component]
+) -> None:
+    existing = Subscriber.objects.filter(page=page, channel=channel, address=address).first()
     if existing is None:
         try:
             services.create_subscriber(
-                page=page, channel=Channel.EMAIL, address=address, components=components
+                page=page, channel=channel, address=address, components=components
             )
         except InvalidInput:
             pass  # subscribed a moment ago by a concurrent request

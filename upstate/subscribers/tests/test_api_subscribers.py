@@ -87,13 +87,22 @@ def test_bad_input_names_the_field(client, responder, page, body, field, message
     assert Subscriber.objects.count() == 0
 
 
-def test_a_duplicate_address_is_refused(client, responder, page):
-    api = Api(client, responder)
-    body = {"channel": "sms", "address": "+1 415 555 0100"}
+def test_a_duplicate_address_is_refused(client, owner, page):
+    api = Api(client, owner)
+    body = {"channel": "sms", "address": "+1 415 555 0100", "confirmed": True}
     assert api.post(_path(page), body).status_code == 201
-    response = api.post(_path(page), {"channel": "sms", "address": "+14155550100"})
+    response = api.post(_path(page), {**body, "address": "+14155550100"})
     assert response.status_code == 422
     assert "already subscribed" in field_errors(response)["address"]
+
+
+def test_a_phone_that_must_confirm_needs_a_provider_to_text_it(client, responder, page):
+    response = Api(client, responder).post(
+        _path(page), {"channel": "whatsapp", "address": "+14155550100"}
+    )
+    assert response.status_code == 422
+    assert "no WhatsApp provider" in field_errors(response)["channel"]
+    assert Subscriber.objects.count() == 0
 
 
 def test_it_lists_and_deletes_subscribers(client, responder, viewer, page):

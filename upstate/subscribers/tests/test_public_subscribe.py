@@ -125,3 +125,10 @@ def test_a_custom_domain_serves_the_same_pages(client, page, post):
     response = post("/subscribe", {"email": "a@example.com"}, HTTP_HOST="status.acme.example")
     assert response.status_code == 200
     assert Subscriber.objects.get().page == page
+
+
+def test_a_phone_channel_without_a_provider_is_refused_naming_the_field(post, page):
+    response = post("/p/acme/subscribe", {"channel": "sms", "address": "+14155550100"})
+    assert response.status_code == 400
+    assert b"Send updates by: Select a valid choice" in response.content
+    assert Subscriber.objects.count() == 0

@@ -7,9 +7,12 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from upstate.notifications.services import configure_providers
+from upstate.notifications.tests.providers import provider_server  # noqa: F401
 from upstate.subscribers.models import Subscriber
 
 CHANNELS = ["Email", "Webhook", "Slack", "Microsoft Teams", "Discord", "SMS", "WhatsApp"]
+SID = "AC" + "fedcba9876543210" * 2
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +33,22 @@ def tab(_chromium):
     context.close()
 
 
+@pytest.fixture
+def twilio(page, provider_server):  # noqa: F811
+    provider_server.twilio[SID] = "token"
+    configure_providers(
+        org=page.org,
+        twilio_account_sid=SID,
+        twilio_auth_token="token",
+        twilio_sms_from="+15005550006",
+        twilio_whatsapp_from="+14155238886",
+        whatsapp_via="twilio",
+    )
+    return provider_server
+
+
 def test_every_channel_is_offered_and_errors_name_the_field(
-    live_upstate, tab, page, api_component, web_component
+    live_upstate, tab, page, api_component, web_component, twilio
 ):
     tab.goto(f"{live_upstate}/p/acme/")
     tab.get_by_role("link", name="More ways to subscribe").click()
@@ -104,3 +121,26 @@ def test_an_email_subscription_for_the_whole_page_waits_for_confirmation(
     assert not subscriber.components.exists()
     assert smtp_sink.wait_for(1)
     assert smtp_sink.mails[0].recipients == ["ann@example.com"]
+
+
+def test_a_phone_confirms_by_the_link_in_a_text(live_upstate, tab, page, twilio, settings):
+    settings.PUBLIC_URL = live_upstate
+    tab.goto(f"{live_upstate}/p/acme/subscribe")
+    tab.get_by_role("radio", name="SMS").check()
+    tab.get_by_label("Address").fill("+1 415 555 0100")
+    tab.get_by_role("button", name="Subscribe").click()
+    assert "a text with a confirmation link" in tab.get_by_role("status").inner_text()
+
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.address, subscriber.state) == ("+14155550100", "unconfirmed")
+    [text] = twilio.accepted("twilio")
+    assert text.form["To"] == "+14155550100"
+    assert text.form["From"] == "+15005550006"
+    link = text.form["Body"].split(" at ")[1].split(" ")[0]
+    assert link.startswith(f"{live_upstate}/p/acme/subscribe/confirm/")
+
+    tab.goto(link)
+    tab.get_by_role("button", name="Confirm subscription").click()
+    tab.get_by_role("heading", name="You are subscribed").wait_for()
+    subscriber.refresh_from_db()
+    assert subscriber.state == "active"

@@ -35,8 +35,25 @@ def test_the_form_is_served_from_the_snapshot(page, api_component):
         html = body.decode()
         assert status.startswith("200")
         assert 'action="./subscribe"' in html
-        assert 'value="whatsapp"' in html and ">API<" not in html and " API</label>" in html
+        assert 'value="slack"' in html and ">API<" not in html and " API</label>" in html
     assert backend.calls == 0
+
+
+def test_phones_are_offered_once_a_provider_can_text_them(page, django_capture_on_commit_callbacks):
+    from upstate.notifications.services import configure_providers
+
+    build_snapshot(page)
+    status, html = _get(SnapshotApp(Unreachable()), "/p/acme/subscribe")
+    assert b'value="email"' in html and b'value="sms"' not in html
+    with django_capture_on_commit_callbacks(execute=True):
+        configure_providers(
+            org=page.org,
+            twilio_account_sid="AC" + "0" * 32,
+            twilio_auth_token="token",
+            twilio_sms_from="+15005550006",
+        )
+    status, html = _get(SnapshotApp(Unreachable()), "/p/acme/subscribe")
+    assert b'value="sms"' in html and b'value="whatsapp"' not in html
 
 
 def test_a_new_component_appears_in_the_form(page, api_component, web_component):
