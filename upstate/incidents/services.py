@@ -31,7 +31,7 @@ from upstate.notifications.services import record_incident_event
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentStatus, StatusPage
 from upstate.pages.services import on_page
-from upstate.paging.services import record_page
+from upstate.paging.services import record_escalation, record_page
 from upstate.public.publish import request_rebuild
 
 MAX_MESSAGE = 25_000
@@ -270,6 +270,7 @@ def change_incident(*, incident: Incident, **fields: Any) -> Incident:
     incident.save()
     details = changed(before, {key: getattr(incident, key) for key in INCIDENT_FIELDS})
     record(org=incident.org_id, action="incident.changed", target=incident, details=details)
+    record_escalation(incident=incident, before=before["severity"])
     request_rebuild(incident.page_id)
     return incident
 

@@ -26,6 +26,7 @@ class EventKind(models.TextChoices):
     # Responders paged about an incident (upstate.paging), and paged again while unacknowledged.
     PAGING_NEW = "paging.new", "Responders paged"
     PAGING_REPEAT = "paging.repeat", "Responders paged again"
+    PAGING_ESCALATED = "paging.escalated", "Responders paged: severity raised"
 
     @property
     def is_incident(self) -> bool:
@@ -36,7 +37,10 @@ class EventKind(models.TextChoices):
         return self.value.startswith("paging.")
 
 
-PAGING_KINDS = [EventKind.PAGING_NEW.value, EventKind.PAGING_REPEAT.value]
+# The pages counted in rounds (one event per incident and round); an escalation is recorded
+# with the change of severity, once.
+ROUND_KINDS = [EventKind.PAGING_NEW.value, EventKind.PAGING_REPEAT.value]
+PAGING_KINDS = [*ROUND_KINDS, EventKind.PAGING_ESCALATED.value]
 
 
 class EventState(models.TextChoices):
@@ -85,7 +89,7 @@ class Event(models.Model):
             models.UniqueConstraint(
                 fields=["incident", "round"],
                 name="one_paging_event_per_round",
-                condition=models.Q(kind__in=PAGING_KINDS),
+                condition=models.Q(kind__in=ROUND_KINDS),
             )
         ]
         indexes = [

@@ -49,6 +49,17 @@ def record_page(*, incident: Incident) -> Event | None:
     return record_paging_event(incident=incident, kind=EventKind.PAGING_NEW)
 
 
+def record_escalation(*, incident: Incident, before: str) -> Event | None:
+    """Called in the transaction that changes the incident's severity: raised from one that
+    pages by email only into one that also pages by phone, the responders are paged again."""
+    from upstate.notifications.services import record_paging_event
+
+    raised = before not in PHONE_SEVERITIES and incident.severity in PHONE_SEVERITIES
+    if not raised or incident.backfilled or not incident.is_active:
+        return None
+    return record_paging_event(incident=incident, kind=EventKind.PAGING_ESCALATED)
+
+
 def repage_due(now: datetime | None = None) -> int:
     """Record a re-page for every critical incident still unacknowledged one response target
     after its last page; returns how many. Each round has its own event, and a unique
@@ -144,15 +155,19 @@ def render_page(event: Event) -> dict[str, Any] | None:
     severity = Severity(incident.severity).label if incident.severity else "Unrated"
     category = Category(incident.category).label if incident.category else ""
     minutes = int(response_target().total_seconds() // 60) * event.round
+    escalated = event.kind == EventKind.PAGING_ESCALATED
     context = {
         "incident": incident,
         "severity": severity,
         "category": category,
         "url": f"{settings.PUBLIC_URL}{path}",
         "repeat": repeat,
+        "escalated": escalated,
         "minutes": minutes,
     }
     prefix = f"Unacknowledged for {minutes} min: " if repeat else ""
+    if escalated:
+        prefix = f"Severity raised to {severity}: "
     sms = f"[{severity}] {prefix}{incident.title} ({incident.page.name}). Acknowledge: "
     return {
         "page": {"name": incident.page.name},

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from upstate.incidents.services import acknowledge_incident, create_incident
+from upstate.incidents.services import acknowledge_incident, change_incident, create_incident
 from upstate.notifications import services as outbox
 from upstate.notifications.models import Delivery, DeliveryStatus, Event, EventKind, EventState
 from upstate.notifications.services import configure_providers
@@ -191,3 +191,27 @@ def test_a_repage_recorded_just_before_acknowledgement_is_not_sent(
     repeat.refresh_from_db()
     assert repeat.state == EventState.SKIPPED
     assert smtp_sink.count == sent
+
+
+def test_raising_the_severity_pages_by_phone_once(
+    smtp_sink, provider_server, twilio, team, declare, django_capture_on_commit_callbacks
+):
+    incident = declare(severity="medium")
+    assert smtp_sink.wait_for(2)
+    assert provider_server.accepted("twilio") == []  # medium: email only
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change_incident(incident=incident, severity="critical")
+    event = Event.objects.get(kind=EventKind.PAGING_ESCALATED)
+    assert event.state == EventState.DONE
+    texts = provider_server.accepted("twilio")
+    assert sorted(t.form["To"] for t in texts) == ["+14155550101", "+14155550102"]
+    assert texts[0].form["Body"].startswith("[Critical] Severity raised to Critical: ")
+    assert smtp_sink.wait_for(4)
+    assert smtp_sink.mails[-1].message["Subject"].startswith("[Critical] Severity raised:")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change_incident(incident=incident, severity="high")  # still a phone severity
+        change_incident(incident=incident, title="Payments failing in the EU")
+    assert Event.objects.filter(kind=EventKind.PAGING_ESCALATED).count() == 1
+    assert len(provider_server.accepted("twilio")) == 2
