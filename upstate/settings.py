@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 
 from upstate.lib import emailurl
-from upstate.lib.env import env_bool, env_int, env_str
+from upstate.lib.env import env_bool, env_float, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("UPSTATE_DATA_DIR", "data")).resolve()
@@ -105,6 +105,10 @@ if REDIS_URL:
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
+    # An idle SQLite queue is polled, with a back-off up to this many seconds (huey's default
+    # of 10 would let a notification wait that long after a quiet spell; a poll is one cheap
+    # SELECT). Redis needs none: its workers block on the queue.
+    HUEY["consumer"]["max_delay"] = env_float("UPSTATE_WORKER_POLL_SECONDS", 1.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
