@@ -17,7 +17,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import re
 import smtplib
 import socket
 import time
@@ -93,13 +92,41 @@ class Transport:
 
 _TO_MARK = "upstate-recipient@placeholder.invalid"
 _ID_MARK = "upstate-message-id"
-_DOT = re.compile(rb"(?m)^\.")
+
+
+def dot_stuff(data: bytes) -> bytes:
+    """SMTP's transparency (RFC 5321 4.5.2): a line starting with "." gets another. Messages
+    here end their lines with CRLF; a plain replace is many times faster than a regex."""
+    stuffed = data.replace(b"\r\n.", b"\r\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
+
+
 SMTP_POLICY = SMTP.clone(max_line_length=998)
 
 
 def _qp(text: str) -> bytes:
     encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
     return encoded.replace(b"\n", b"\r\n")
+
+
+class _EncodedBody:
+    """A body quoted-printable encoded once: quoted-printable encodes each line on its own,
+    so only the few lines holding a recipient's marks are encoded per recipient (encoding the
+    whole body for every message was a tenth of the fan-out's CPU)."""
+
+    def __init__(self, text: str, marks: tuple[str, ...]) -> None:
+        lines = text.replace("\r\n", "\n").split("\n")
+        # Encoded lines, and a line's text where it holds a mark (None elsewhere).
+        self.encoded = [_qp(line) for line in lines]
+        self.marked = [line if any(m in line for m in marks) else None for line in lines]
+
+    def render(self, links: dict[str, str]) -> bytes:
+        if not links:
+            return b"\r\n".join(self.encoded)
+        return b"\r\n".join(
+            encoded if line is None else _qp(_personalise(line, links))
+            for encoded, line in zip(self.encoded, self.marked, strict=True)
+        )
 
 
 class PreparedEmail:
@@ -136,13 +163,14 @@ class PreparedEmail:
         folded = "".join(SMTP_POLICY.fold(name, value) for name, value in head.items())
         content_type = f'Content-Type: multipart/alternative; boundary="{self.BOUNDARY}"'
         self.head = folded + content_type
-        self.text, self.html = text, html
+        marks = (UNSUBSCRIBE_MARK, MANAGE_MARK)
+        self.text, self.html = _EncodedBody(text, marks), _EncodedBody(html, marks)
 
-    def _part(self, subtype: str, body: str) -> bytes:
+    def _part(self, subtype: str, body: bytes) -> bytes:
         return (
             f'--{self.BOUNDARY}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-        ).encode() + _qp(body)
+        ).encode() + body
 
     def render(self, recipient: str, message_id: str, links: dict[str, str]) -> bytes:
         head = self.head.replace(_TO_MARK, recipient).replace(_ID_MARK, message_id)
@@ -151,9 +179,9 @@ class PreparedEmail:
             (
                 head.encode("utf-8"),
                 b"\r\n\r\n",
-                self._part("plain", _personalise(self.text, links)),
+                self._part("plain", self.text.render(links)),
                 b"\r\n",
-                self._part("html", _personalise(self.html, links)),
+                self._part("html", self.html.render(links)),
                 f"\r\n--{self.BOUNDARY}--\r\n".encode(),
             )
         )
@@ -201,8 +229,8 @@ class SmtpSession:
                 raise TransportError(f"cannot connect to the mail server: {exc}") from exc
             self.smtp = self.backend.connection
             self.smtp.ehlo_or_helo_if_needed()
-            # The final "." goes out in its own small write, just before the commit; without this,
-            # Nagle's algorithm holds it until the server's delayed ACK (40 ms per message).
+            # A message's last segment goes out at once; without this, Nagle's algorithm holds
+            # it until the server's delayed ACK (40 ms per message).
             sock = getattr(self.smtp, "sock", None)
             if sock is not None:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -248,13 +276,13 @@ class SmtpSession:
         if code != 354:
             self._reset()
             raise smtp_error(code, reply, "DATA")
-        body = _DOT.sub(b"..", data)
+        body = dot_stuff(data)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
-        smtp.send(body)
-        # The final "." goes out inside the transaction recording the send, just before its
-        # commit (see services.mark_sent).
-        if not commit(then=lambda: smtp.send(b".\r\n")):
+        # The body and its final "." go out together inside the transaction recording the
+        # send, just before its commit (see services.mark_sent): one write instead of two, for
+        # us and for the server. Cut off before the ".", the server discards the message.
+        if not commit(then=lambda: smtp.send(body + b".\r\n")):
             self.drop()  # closing without the final "." makes the server discard the message
             raise ClaimLost
         code, reply = smtp.getreply()
