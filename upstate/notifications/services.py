@@ -12,7 +12,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -279,35 +279,46 @@ def mark_sent(
     (with the same Message-ID); it is never lost. On PostgreSQL the commit does not wait for
     the WAL flush (`synchronous_commit` off for this transaction only): a crash of the database
     server itself can at worst cause a resend."""
-    with transaction.atomic():  # on SQLite, BEGIN IMMEDIATE: the write lock is ours from here
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        won = _mark_sent(delivery_id, token, response)
-        if won and then is not None:
-            then()
+    if connection.in_atomic_block:  # inside a caller's transaction: a savepoint
+        with transaction.atomic(), connection.cursor() as cursor:
+            return _mark_sent(cursor, delivery_id, token, response, then)
+    # The worker's case, once per message: the transaction by hand on one cursor, since
+    # Django's atomic() cost more than the database's work (bench/fanout.py).
+    with connection.cursor() as cursor:
+        # On SQLite, IMMEDIATE: the write lock is ours from here.
+        cursor.execute("BEGIN IMMEDIATE" if connection.vendor == "sqlite" else "BEGIN")
+        try:
+            won = _mark_sent(cursor, delivery_id, token, response, then)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
         return won
 
 
-def _mark_sent(delivery_id: int, token: str, response: str) -> bool:
-    # Plain SQL: this runs once per message on the fan-out's hot path, where compiling the
-    # ORM's UPDATE cost more than the database's work (bench/fanout.py).
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s,"
-            " attempts = attempts + 1, response = %s, last_error = ''"
-            " WHERE id = %s AND claim_token = %s AND status = %s",
-            [
-                DeliveryStatus.SENT.value,
-                ops.adapt_datetimefield_value(timezone.now()),
-                response[:2000],
-                delivery_id,
-                token,
-                DeliveryStatus.SENDING.value,
-            ],
-        )
-        return cursor.rowcount == 1
+def _mark_sent(
+    cursor: Any, delivery_id: int, token: str, response: str, then: Callable[[], object] | None
+) -> bool:
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    # Plain SQL: compiling the ORM's UPDATE cost more than the database's work.
+    cursor.execute(
+        f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s,"
+        " attempts = attempts + 1, response = %s, last_error = ''"
+        " WHERE id = %s AND claim_token = %s AND status = %s",
+        [
+            DeliveryStatus.SENT.value,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+            response[:2000],
+            delivery_id,
+            token,
+            DeliveryStatus.SENDING.value,
+        ],
+    )
+    won = cursor.rowcount == 1
+    if won and then is not None:
+        then()
+    return won
 
 
 def _record_failure(delivery: Delivery, token: str, error: TransportError) -> float | None:
