@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import shutil
 import smtplib
 import subprocess
 import sys
@@ -164,13 +165,16 @@ def main() -> int:
                 print(f"timeout: {counter.value}/{n} delivered")
                 return 1
         elapsed = time.perf_counter() - started
+        event = Event.objects.get(kind=EventKind.INCIDENT_CREATED)
+        written = (event.fanned_out_at - event.created_at).total_seconds()
     finally:
         worker.terminate()
         worker.wait()
         sink.terminate()
+        if connection.vendor == "sqlite":
+            connection.close()
+            shutil.rmtree(data, ignore_errors=True)
     rate = n / elapsed
-    event = Event.objects.get(kind=EventKind.INCIDENT_CREATED)
-    written = (event.fanned_out_at - event.created_at).total_seconds()
     print(f"deliveries written (fan-out, while sending) in {written:.1f} s")
     print(
         f"upstate fan-out: {n:,} subscribers delivered in {elapsed:.1f} s = {rate:,.0f} msg/s "
