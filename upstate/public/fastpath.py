@@ -43,6 +43,7 @@ class _Loaded:
     stamp: tuple[int, int, int]
     last_modified: str
     built_at: float
+    dates_tell: bool
     variants: dict[str, tuple[_Variant, _Variant | None]]
     # document -> the query parameters its variants are named by (``badge.svg`` -> {"style"})
     variant_params: dict[str, frozenset[str]]
@@ -100,7 +101,7 @@ def _prepare(snapshot: Snapshot, stamp: tuple[int, int, int]) -> _Loaded:
         key, _, query = path.partition("?")
         if query:
             params[key] = params.get(key, frozenset()) | _params(query)
-    return _Loaded(stamp, last_modified, snapshot.built_at, variants, params)
+    return _Loaded(stamp, last_modified, snapshot.built_at, snapshot.dates_tell, variants, params)
 
 
 def _widget() -> tuple[tuple[_Variant, _Variant | None], float]:
@@ -168,7 +169,8 @@ class SnapshotApp:
             variants = loaded.variants.get(key)
         if variants is None:
             return None
-        return self._respond(environ, start_response, head, variants, loaded.built_at)
+        dated = loaded.built_at if loaded.dates_tell else None
+        return self._respond(environ, start_response, head, variants, dated)
 
     def _respond(
         self,
@@ -176,7 +178,7 @@ class SnapshotApp:
         start_response: StartResponse,
         head: bool,
         variants: tuple[_Variant, _Variant | None],
-        built_at: float,
+        built_at: float | None,
     ) -> Iterable[bytes]:
         plain, gzipped = variants
         variant = plain
@@ -215,8 +217,14 @@ def _host(environ: dict) -> str:
 
 
 def _not_modified(
-    environ: dict, variant: _Variant, plain: _Variant, gzipped: _Variant | None, built_at: float
+    environ: dict,
+    variant: _Variant,
+    plain: _Variant,
+    gzipped: _Variant | None,
+    built_at: float | None,
 ) -> bool:
+    """If-None-Match, else If-Modified-Since when the build's date tells versions apart
+    (`built_at` None when it does not)."""
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if if_none_match.strip() == "*":
@@ -224,7 +232,7 @@ def _not_modified(
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return plain.etag in tags or (gzipped is not None and gzipped.etag in tags)
     if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if if_modified_since:
+    if if_modified_since and built_at is not None:
         try:
             since = parsedate_to_datetime(if_modified_since).timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):

@@ -68,6 +68,10 @@ class Snapshot:
     built_at: float
     documents: dict[str, Document] = field(default_factory=dict)
     format: int = FORMAT
+    # Last-Modified has whole seconds: when this build shares its second with the previous
+    # one, an If-Modified-Since naming that second may come from a client holding either,
+    # so only the ETag can tell (a browser polling the widget sent only the date).
+    dates_tell: bool = True
 
     @property
     def last_modified(self) -> str:
@@ -139,17 +143,19 @@ def build_snapshot(page: StatusPage) -> Snapshot:
         page = StatusPage.objects.select_related("org").get(pk=page.pk)
         previous = load_snapshot(page_file(page.code))
         before = previous.documents if previous is not None else {}
+        built_at = time.time()
         snapshot = Snapshot(
             page_code=page.code,
             org_id=page.org_id,
             slug=page.slug,
             custom_domain=(page.custom_domain or "").lower(),
             private=page.private,
-            built_at=time.time(),
+            built_at=built_at,
             documents={
                 path: make_document(path, body, before.get(path))
                 for path, body in render_documents(page).items()
             },
+            dates_tell=previous is None or int(previous.built_at) != int(built_at),
         )
         write_snapshot(snapshot, previous)
     return snapshot

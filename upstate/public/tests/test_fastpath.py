@@ -281,3 +281,28 @@ def test_it_serves_the_widget_script_on_every_host(app, backend, host):
     again = _get(app, "/widget.js", HTTP_HOST=host, HTTP_IF_NONE_MATCH=headers["ETag"])
     assert again[0] == "304 Not Modified"
     assert backend.calls == 0
+
+
+def test_a_date_shared_by_two_builds_is_not_enough_to_answer_304(app, page, monkeypatch):
+    import upstate.public.snapshot as snapshots
+    from upstate.pages.services import update_page
+
+    path = "/p/acme/api/v2/summary.json"
+    monkeypatch.setattr(snapshots.time, "time", lambda: 1_800_000_000.2)
+    snapshots.build_snapshot(page)
+    _, first, _ = _get(app, path)
+
+    update_page(page=page, name="Acme Platform Status")
+    monkeypatch.setattr(snapshots.time, "time", lambda: 1_800_000_000.7)
+    snapshots.build_snapshot(page)
+    _, second, body = _get(app, path)
+    assert second["Last-Modified"] == first["Last-Modified"]  # the same second
+    status, _, body = _get(app, path, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert status == "200 OK" and b"Acme Platform Status" in body
+    assert _get(app, path, HTTP_IF_NONE_MATCH=second["ETag"])[0] == "304 Not Modified"
+
+    monkeypatch.setattr(snapshots.time, "time", lambda: 1_800_000_002.1)
+    snapshots.build_snapshot(page)
+    _, third, _ = _get(app, path)
+    status = _get(app, path, HTTP_IF_MODIFIED_SINCE=third["Last-Modified"])[0]
+    assert status == "304 Not Modified"
