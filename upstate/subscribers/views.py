@@ -20,7 +20,7 @@ from upstate.pages.models import Component, StatusPage
 from upstate.public.links import page_url
 from upstate.public.lookup import public_page
 from upstate.subscribers import limits, services
-from upstate.subscribers.forms import ManageForm, SubscribeForm
+from upstate.subscribers.forms import ManageForm, Scope, SubscribeForm
 from upstate.subscribers.models import Channel, Subscriber
 
 
@@ -48,6 +48,7 @@ def _form_data(request: HttpRequest) -> dict[str, Any]:
     if "channel" not in data:
         data["channel"] = Channel.EMAIL.value
         data.setdefault("address", data.get("email", ""))
+        data.setdefault("scope", Scope.ALL.value)
     return data
 
 

@@ -132,3 +132,11 @@ def test_a_phone_channel_without_a_provider_is_refused_naming_the_field(post, pa
     assert response.status_code == 400
     assert b"Send updates by: Select a valid choice" in response.content
     assert Subscriber.objects.count() == 0
+
+
+def test_the_status_pages_short_form_subscribes_to_everything(post, page, api_component):
+    response = post("/p/acme/subscribe", {"email": "ann@example.com"})
+    assert response.status_code == 200, response.content
+    assert b"Check your inbox" in response.content
+    subscriber = Subscriber.objects.get()
+    assert list(subscriber.components.all()) == []
