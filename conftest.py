@@ -138,22 +138,27 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_upstate(transactional_db):
-    """The whole WSGI application (snapshot fast path + Django) on a free loopback port.
-
-    Yields its base URL, e.g. ``http://127.0.0.1:41234``. It shares the test database, so
-    objects created by the test (and committed: this fixture implies ``transactional_db``)
-    are visible to it."""
+def upstate_server(transactional_db):
+    """The whole WSGI application (snapshot fast path + Django) on a free loopback port: the
+    server itself, which a test may shut down to play an outage of Upstate. It shares the
+    test database, so objects created by the test (and committed: this fixture implies
+    ``transactional_db``) are visible to it."""
     from upstate.wsgi import application
 
     server = make_server("127.0.0.1", 0, application, _ThreadingWSGIServer, _QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield server
     finally:
-        server.shutdown()
+        server.shutdown()  # returns at once when the test shut it down already
         server.server_close()
+
+
+@pytest.fixture
+def live_upstate(upstate_server):
+    """The base URL of `upstate_server`, e.g. ``http://127.0.0.1:41234``."""
+    return f"http://127.0.0.1:{upstate_server.server_port}"
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from upstate.awareness import matcher
 from upstate.pages.models import StatusPage
-from upstate.public.links import page_url
-from upstate.public.lookup import public_page
+from upstate.public.lookup import frame_context, public_page
 
 # Descriptions per client address per window: each one runs the model.
 LIMIT_PER_IP = 20
@@ -36,16 +35,7 @@ def _over_limit(request: HttpRequest) -> bool:
 def _render(
     request: HttpRequest, page: StatusPage, context: dict, status: int = 200
 ) -> HttpResponse:
-    root = f"/p/{page.slug}/" if request.path.startswith("/p/") else "/"
-    base = {
-        "page": page,
-        "root": root,
-        "canonical": page_url(page),
-        "accent": page.accent_color,
-        "time_zone": page.time_zone,
-        "path": "trouble",
-        "trouble_max": MAX_TEXT,
-    }
+    base = {**frame_context(request, page, "trouble"), "trouble_max": MAX_TEXT}
     response = render(request, "awareness/trouble.html", {**base, **context}, status=status)
     response["Cache-Control"] = "no-store"
     return response

@@ -6,7 +6,13 @@ from django import forms
 
 from upstate.incidents.models import Impact, Severity
 from upstate.monitors.models import DEFAULT_MESSAGE, DnsRecordType, MonitorKind
-from upstate.monitors.services import MAX_INTERVAL, MAX_TIMEOUT, METHODS, MIN_INTERVAL
+from upstate.monitors.services import (
+    MAX_INTERVAL,
+    MAX_TIMEOUT,
+    METHODS,
+    MIN_INTERVAL,
+    POLICY_FIELDS,
+)
 from upstate.orgs.models import Organization
 from upstate.pages.models import Component, StatusPage
 
@@ -33,18 +39,6 @@ KIND_FIELDS = [
         ["host", "port", "record_type", "expected_value", "dns_server"],
     ),
     ("heartbeat", "Heartbeat", ["grace_seconds"]),
-]
-POLICY_FIELDS = [
-    "create_incident",
-    "page",
-    "component",
-    "impact",
-    "severity",
-    "failures_before_open",
-    "successes_before_resolve",
-    "post_updates_while_down",
-    "page_responders",
-    "message_template",
 ]
 
 

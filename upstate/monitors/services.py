@@ -57,6 +57,19 @@ KEEP = {
     Period.HOUR: timedelta(days=92),
 }
 
+# What happens when the monitor fails (its alert policy).
+POLICY_FIELDS = (
+    "create_incident",
+    "page",
+    "component",
+    "impact",
+    "severity",
+    "failures_before_open",
+    "successes_before_resolve",
+    "post_updates_while_down",
+    "page_responders",
+    "message_template",
+)
 CONFIG_FIELDS = (
     "name",
     "kind",
@@ -77,16 +90,7 @@ CONFIG_FIELDS = (
     "expected_value",
     "dns_server",
     "grace_seconds",
-    "create_incident",
-    "page",
-    "component",
-    "impact",
-    "severity",
-    "failures_before_open",
-    "successes_before_resolve",
-    "post_updates_while_down",
-    "page_responders",
-    "message_template",
+    *POLICY_FIELDS,
 )
 # Field names as the API and YAML call them.
 PUBLIC_NAMES = {"page": "page_id", "component": "component_id"}
@@ -468,18 +472,7 @@ POLICY_STATE = [
     "post_updates_while_down",
     "incident",
 ]
-STATE_FIELDS = [
-    "status",
-    "failures",
-    "successes",
-    "last_checked_at",
-    "last_ok",
-    "last_reason",
-    "last_latency_ms",
-    "down_since",
-    "incident_opened",
-    "incident",
-]
+STATE_FIELDS = [*QUIET_FIELDS, "incident_opened", "incident"]
 
 
 def _advance(monitor: Monitor, result: Result) -> Transition:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from upstate.audit.services import record
 from upstate.incidents.models import Category, Incident, Severity
 from upstate.lib.errors import InvalidInput
-from upstate.notifications.models import Event, EventKind, ProviderConfig
+from upstate.notifications.models import Event, EventKind
 from upstate.orgs.models import Membership, Organization, Role
 from upstate.paging.models import Profile, Route, Team
 from upstate.subscribers.models import Channel
@@ -111,10 +111,9 @@ def responders(incident: Incident) -> list[Membership]:
 
 
 def phone_channel(org_id: int) -> Channel:
-    config = ProviderConfig.objects.filter(org_id=org_id).first()
-    if config is not None and config.whatsapp_ready:
-        return Channel.WHATSAPP
-    return Channel.SMS
+    from upstate.notifications.providers import ready_channels
+
+    return Channel.WHATSAPP if Channel.WHATSAPP in ready_channels(org_id) else Channel.SMS
 
 
 def page_targets(event: Event) -> list[Target]:

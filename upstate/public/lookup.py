@@ -1,11 +1,13 @@
 """Which public page a request for a form behind the public page (subscribe, "having
-trouble?") is about: by slug under ``/p/<slug>/``, or by the Host header on a custom domain."""
+trouble?") is about: by slug under ``/p/<slug>/``, or by the Host header on a custom domain;
+and what the public page's frame needs to render that form's answer."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
 from upstate.pages.models import StatusPage
+from upstate.public.links import page_url
 
 
 def public_page(request: HttpRequest, slug: str | None) -> StatusPage:
@@ -17,3 +19,16 @@ def public_page(request: HttpRequest, slug: str | None) -> StatusPage:
     if page is None:
         raise Http404("No such status page.")
     return page
+
+
+def frame_context(request: HttpRequest, page: StatusPage, path: str) -> dict:
+    """The context of the public page's frame (links relative to the page's root, under
+    ``/p/<slug>/`` or on its custom domain) for a page rendered by Django at `path`."""
+    return {
+        "page": page,
+        "root": f"/p/{page.slug}/" if request.path.startswith("/p/") else "/",
+        "canonical": page_url(page),
+        "accent": page.accent_color,
+        "time_zone": page.time_zone,
+        "path": path,
+    }

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from upstate.lib.errors import InvalidInput
 from upstate.pages.models import Component, StatusPage
-from upstate.public.links import page_url
-from upstate.public.lookup import public_page
+from upstate.public.lookup import frame_context, public_page
 from upstate.subscribers import limits, services
 from upstate.subscribers.forms import ManageForm, Scope, SubscribeForm
 from upstate.subscribers.models import Channel, Subscriber
@@ -27,15 +26,7 @@ from upstate.subscribers.models import Channel, Subscriber
 def _render(
     request: HttpRequest, page: StatusPage, template: str, context: dict, status: int = 200
 ) -> HttpResponse:
-    root = f"/p/{page.slug}/" if request.path.startswith("/p/") else "/"
-    base = {
-        "page": page,
-        "root": root,
-        "canonical": page_url(page),
-        "accent": page.accent_color,
-        "time_zone": page.time_zone,
-        "path": "subscribe",
-    }
+    base = frame_context(request, page, "subscribe")
     response = render(request, template, {**base, **context}, status=status)
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"  # the URLs carry secrets

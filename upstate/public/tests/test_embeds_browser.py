@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import pytest
@@ -218,34 +216,14 @@ def test_the_widget_keeps_its_styles_to_itself(live_upstate, live_page, site, br
     assert browser.locator("#my-dot").evaluate("el => getComputedStyle(el).height") != "10px"
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-    def process_request_thread(self, request, client_address):  # noqa: ANN001
-        from django.db import connections
-
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            connections.close_all()
-
-
-class _QuietWSGI(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002, ANN001, ANN002
-        pass
-
-
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def test_the_widget_is_quiet_when_upstate_is_down(live_page, site, browser, errors):
-    from upstate.wsgi import application
-
-    server = make_server("127.0.0.1", 0, application, _ThreadingWSGIServer, _QuietWSGI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def test_the_widget_is_quiet_when_upstate_is_down(upstate_server, live_page, site, browser, errors):
+    server = upstate_server
     base = f"http://127.0.0.1:{server.server_port}"
     # One widget from a server that will go down, one from nowhere at all.
     nowhere = f"http://127.0.0.1:{_closed_port()}"
