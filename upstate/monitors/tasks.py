@@ -9,7 +9,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task
 from upstate.monitors import services
 from upstate.monitors.scheduler import start_thread
 
-_started = threading.Lock()
+_lock = threading.Lock()
 _stop = threading.Event()
 _threads: list[threading.Thread] = []
 
@@ -17,14 +17,19 @@ _threads: list[threading.Thread] = []
 @HUEY.on_startup()
 def _start_scheduler() -> None:
     # Once per worker process: the scheduler's own lease keeps it to one per installation.
-    if settings.MONITOR_SCHEDULER and _started.acquire(blocking=False):
-        _threads.append(start_thread(_stop))
+    # Huey runs these hooks in each of its threads; one that starts late, after another has
+    # stopped, must not start a scheduler that nobody waits for at exit.
+    with _lock:
+        if settings.MONITOR_SCHEDULER and not _threads and not _stop.is_set():
+            _threads.append(start_thread(_stop))
 
 
 @HUEY.on_shutdown()
 def _stop_scheduler() -> None:
-    _stop.set()
-    for thread in _threads:  # let it store what it checked and release its lease
+    with _lock:
+        _stop.set()
+        threads = list(_threads)
+    for thread in threads:  # let it store what it checked and release its lease
         thread.join(timeout=10)
 
 
