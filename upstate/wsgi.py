@@ -8,7 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "upstate.settings")
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+# Sets Django up, which the fast path's imports (models) need.
+django_application = get_wsgi_application()
+
 from upstate.public.fastpath import SnapshotApp  # noqa: E402
 
-django_application = get_wsgi_application()
 application = SnapshotApp(django_application)

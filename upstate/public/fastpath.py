@@ -1,9 +1,12 @@
 """Serve public pages from their snapshot, in front of Django.
 
-A public request costs one ``stat`` of the page's snapshot file (so a rebuild is visible on the
-next request) and a dictionary lookup; the bytes, their gzip form and every header are prepared
-when the file is loaded. Anything the snapshot does not hold (private pages, unknown paths,
-forms) falls through to Django, which also answers 404s.
+A public request costs a few dictionary lookups: the bytes, their gzip form and every header
+are prepared when the page's snapshot file is loaded. The file is looked at again (one
+``stat``) when this process has written a snapshot since, and otherwise at most every
+``RECHECK_SECONDS``, which is how long another process's rebuild (the worker's) may take to
+show. A ``stat`` per request would halve throughput: the call releases the GIL, and the
+server's threads then queue for it. Anything the snapshot does not hold (private pages,
+unknown paths, forms) falls through to Django, which also answers 404s.
 """
 
 from __future__ import annotations
@@ -11,20 +14,22 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from upstate.public.snapshot import Document, Snapshot, host_link, load_snapshot, slug_link
+from upstate.public import snapshot as snapshots
+from upstate.public.snapshot import Document, Snapshot, load_snapshot
 
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
+RECHECK_SECONDS = 0.1
 _SLUG_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,62})(/.*)?$")
 _PAGE_PATH = re.compile(r"^[A-Za-z0-9._/-]*$")
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
@@ -116,8 +121,10 @@ class SnapshotApp:
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._cache: dict[str, _Loaded] = {}
+        # link -> (what it held, when it was looked at, snapshots.changes then)
+        self._cache: dict[str, tuple[_Loaded, float, int]] = {}
         self._lock = threading.Lock()
+        self._dirs: tuple[object, str, str] = (None, "", "")
         self._own_hosts = frozenset(
             {"localhost", "127.0.0.1", "[::1]", (urlsplit(settings.PUBLIC_URL).hostname or "")}
         )
@@ -142,12 +149,12 @@ class SnapshotApp:
         if match is not None:
             if match.group(2) is None:
                 return _redirect(start_response, f"/p/{match.group(1)}/", environ)
-            link, rest = slug_link(match.group(1)), match.group(2)
+            link, rest = self._link_dirs()[1] + match.group(1), match.group(2)
         else:
             host = _host(environ)
             if host in self._own_hosts or not _HOST.match(host):
                 return None
-            link, rest = host_link(host), path
+            link, rest = self._link_dirs()[2] + host, path
         if not _PAGE_PATH.match(rest) or "/." in rest:
             return None
         if len(rest) > 1 and rest.endswith("/"):
@@ -190,22 +197,37 @@ class SnapshotApp:
         start_response("200 OK", variant.status_headers)
         return [b""] if head else [variant.body]
 
-    def _load(self, link: Path) -> _Loaded | None:
+    def _link_dirs(self) -> tuple[object, str, str]:
+        """The folders of the slug and host links (``snapshot.slug_link``), as strings: building
+        a Path per request cost more than the rest of the fast path."""
+        root = settings.SNAPSHOT_DIR
+        dirs = self._dirs
+        if dirs[0] is not root:
+            base = os.fspath(root)
+            dirs = (root, os.path.join(base, "by-slug", ""), os.path.join(base, "by-host", ""))
+            self._dirs = dirs
+        return dirs
+
+    def _load(self, link: str) -> _Loaded | None:
+        changes, now = snapshots.changes, time.monotonic()
+        cached = self._cache.get(link)
+        if cached is not None and cached[2] == changes and now - cached[1] < RECHECK_SECONDS:
+            return cached[0]
         try:
             stat = os.stat(link)
         except (OSError, ValueError):
+            self._cache.pop(link, None)
             return None
         stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        key = str(link)
-        loaded = self._cache.get(key)
-        if loaded is not None and loaded.stamp == stamp:
-            return loaded
+        if cached is not None and cached[0].stamp == stamp:
+            self._cache[link] = (cached[0], now, changes)
+            return cached[0]
         with self._lock:
             snapshot = load_snapshot(link)
             if snapshot is None:
                 return None
             loaded = _prepare(snapshot, stamp)
-            self._cache[key] = loaded
+            self._cache[link] = (loaded, now, changes)
         return loaded
 
 

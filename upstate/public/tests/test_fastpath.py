@@ -4,12 +4,15 @@ must never be reached for a public document (it stands for Django with its datab
 from __future__ import annotations
 
 import gzip
+import os
+import pickle
 import time
 from email.utils import formatdate
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+from upstate.public import fastpath
 from upstate.public.fastpath import SnapshotApp
 from upstate.public.snapshot import (
     Snapshot,
@@ -171,6 +174,23 @@ def test_it_shows_a_rebuild_on_the_next_request(app):
     documents = {"api/v2/status.json": make_document("api/v2/status.json", changed)}
     write_snapshot(_snapshot(documents=documents))
 
+    assert _get(app, "/p/acme/api/v2/status.json")[2] == changed
+
+
+def test_it_shows_another_process_s_rebuild_at_its_next_look(app, monkeypatch):
+    write_snapshot(_snapshot())
+    assert _get(app, "/p/acme/api/v2/status.json")[2] == STATUS_JSON
+
+    # The worker rebuilds the page: this process learns of it from the file alone.
+    changed = b'{"status":{"indicator":"major"}}'
+    documents = {"api/v2/status.json": make_document("api/v2/status.json", changed)}
+    fresh = page_file("pg1").with_name(".fresh")
+    fresh.write_bytes(pickle.dumps(_snapshot(documents=documents)))
+    os.replace(fresh, page_file("pg1"))
+
+    monkeypatch.setattr(fastpath, "RECHECK_SECONDS", 3600.0)
+    assert _get(app, "/p/acme/api/v2/status.json")[2] == STATUS_JSON  # not looked at yet
+    monkeypatch.setattr(fastpath, "RECHECK_SECONDS", 0.0)
     assert _get(app, "/p/acme/api/v2/status.json")[2] == changed
 
 
