@@ -8,13 +8,15 @@ bytes work at ``/p/<slug>/`` and at the root of a custom domain.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Model, Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -35,6 +37,7 @@ from upstate.monitors.stats import component_checks
 from upstate.pages.health import Rollup, component_statuses, rollup
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
 from upstate.public import links, uptime
+from upstate.public.snapshot import Body, Keyed
 from upstate.public.templatetags.public_page import IMPACT_CSS, STATUS_CSS
 
 HISTORY_PAGE_SIZE = 25
@@ -531,28 +534,25 @@ def _render(site: Site, path: str, template: str, context: dict) -> bytes:
         return render_to_string(template, {**base, **context}).encode()
 
 
-def _history_documents(site: Site) -> dict[str, bytes]:
+def _history_documents(site: Site, keys: dict[str, str]) -> dict[str, Body]:
     resolved = site.resolved_incidents
     pages = max(1, math.ceil(len(resolved) / HISTORY_PAGE_SIZE))
-    documents = {}
+    documents: dict[str, Body] = {}
     for number in range(1, pages + 1):
         path = "history" if number == 1 else f"history/{number}"
         chunk = resolved[(number - 1) * HISTORY_PAGE_SIZE : number * HISTORY_PAGE_SIZE]
         newer = None if number == 1 else ("history" if number == 2 else f"history/{number - 1}")
         older = f"history/{number + 1}" if number < pages else None
-        documents[path] = _render(
-            site,
-            path,
-            "public/history.html",
-            {
-                "days": _by_day(site, chunk),
-                "number": number,
-                "pages": pages,
-                "newer": newer,
-                "older": older,
-                "total": len(resolved),
-            },
-        )
+        context = {
+            "days": _by_day(site, chunk),
+            "number": number,
+            "pages": pages,
+            "newer": newer,
+            "older": older,
+            "total": len(resolved),
+        }
+        key = _digest((keys[""], number, pages, len(resolved), [keys[i.code] for i in chunk]))
+        documents[path] = Keyed(key, partial(_render, site, path, "public/history.html", context))
     return documents
 
 
@@ -566,11 +566,52 @@ def _postmortem_context(incident: IncidentView) -> dict:
     return {"incident": incident, "action_items": list(postmortem.action_items.all()), **rendered}
 
 
-def documents(page: StatusPage) -> dict[str, bytes]:
-    """Snapshot path (``""`` is the page itself, ``incidents/<code>``...) -> HTML bytes."""
+# --- Keys of documents that only their subject changes --------------------------------------
+
+
+def _row(instance: Model) -> tuple:
+    # Every stored value, not a chosen few: a field a template starts showing is covered too.
+    return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
+
+
+def _frame_key(site: Site) -> str:
+    """What an incident's documents show besides the incident: the page's own settings, the
+    names of components and groups, and the address the page is served at. Component
+    statuses are not stored on these rows, so an outage's updates leave this key alone."""
+    return _digest(
+        (
+            _row(site.page),
+            [_row(c) for c in site.components.values()],
+            [_row(g) for g in site.groups],
+            links.page_url(site.page),
+        )
+    )
+
+
+def _digest(parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _incident_key(frame: str, incident: IncidentView) -> str:
+    row = incident.incident
+    postmortem = incident.postmortem
+    parts = (
+        frame,
+        _row(row),
+        [(_row(u), [_row(c) for c in u.changes.all()]) for u in row.updates.all()],
+        [_row(a) for a in row.affected.all()],
+        postmortem and (_row(postmortem), [_row(a) for a in postmortem.action_items.all()]),
+    )
+    return _digest(parts)
+
+
+def documents(page: StatusPage) -> dict[str, Body]:
+    """Snapshot path (``""`` is the page itself, ``incidents/<code>``...) -> HTML bytes, or a
+    key and a way to render them for the incidents' own documents and the history (they do
+    not move with the clock; a maintenance's do)."""
     site = load(page)
     upcoming = [m for m in site.maintenances if m.status != MaintenanceStatus.COMPLETED]
-    built = {
+    built: dict[str, Body] = {
         "": _render(
             site,
             "",
@@ -586,16 +627,26 @@ def documents(page: StatusPage) -> dict[str, bytes]:
             },
         )
     }
-    built.update(_history_documents(site))
+    # "" is the frame's key: what every document shows around its subject.
+    keys = {"": _frame_key(site)}
+    keys.update((i.code, _incident_key(keys[""], i)) for i in site.incidents)
+    built.update(_history_documents(site, keys))
     for incident in site.incidents:
+        key = keys[incident.code]
         path = f"incidents/{incident.code}"
-        built[path] = _render(site, path, "public/incident.html", {"incident": incident})
+        built[path] = Keyed(key, partial(_render_incident, site, path, incident))
         if incident.postmortem is not None:
             path = f"incidents/{incident.code}/postmortem"
-            built[path] = _render(
-                site, path, "public/postmortem.html", _postmortem_context(incident)
-            )
+            built[path] = Keyed(key, partial(_render_postmortem, site, path, incident))
     for maintenance in site.maintenances:
         path = f"maintenances/{maintenance.code}"
         built[path] = _render(site, path, "public/maintenance.html", {"maintenance": maintenance})
     return built
+
+
+def _render_incident(site: Site, path: str, incident: IncidentView) -> bytes:
+    return _render(site, path, "public/incident.html", {"incident": incident})
+
+
+def _render_postmortem(site: Site, path: str, incident: IncidentView) -> bytes:
+    return _render(site, path, "public/postmortem.html", _postmortem_context(incident))

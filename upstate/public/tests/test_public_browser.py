@@ -64,7 +64,14 @@ def test_it_shows_the_current_status(live_upstate, live_scene, browser):
     expect(_component(browser, "API").locator(".status")).to_have_text("Partial outage")
     expect(_component(browser, "Cache").locator(".status")).to_have_text("Under maintenance")
     expect(_component(browser, "Website").locator(".status")).to_have_text("Operational")
-    expect(_component(browser, "API").locator(".bars > li")).to_have_count(90)
+    bars = _component(browser, "API").locator(".bars > li")
+    expect(bars).to_have_count(90)
+    # A day's text is there for screen readers, and shown to the eye on hover only.
+    day = bars.last.locator("span")
+    expect(day).to_contain_text(":")
+    assert day.bounding_box()["width"] <= 1
+    bars.last.hover()
+    assert day.bounding_box()["width"] > 50
     expect(browser.get_by_role("link", name="Cache upgrade")).to_be_visible()
     expect(browser.get_by_text("Internal disk alarm")).to_have_count(0)
 
