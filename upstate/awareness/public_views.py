@@ -5,13 +5,13 @@ visitor writes is stored."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from upstate.awareness import matcher
+from upstate.lib.ratelimit import client_ip, hit
 from upstate.pages.models import StatusPage
 from upstate.public.lookup import frame_context, public_page
 
@@ -22,14 +22,7 @@ MAX_TEXT = 1000
 
 
 def _over_limit(request: HttpRequest) -> bool:
-    key = f"awareness:trouble:ip:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, WINDOW)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW)
-        used = 1
-    return used > LIMIT_PER_IP
+    return hit(f"awareness:trouble:ip:{client_ip(request)}", WINDOW) > LIMIT_PER_IP
 
 
 def _render(

@@ -13,15 +13,13 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from upstate.lib.ratelimit import client_ip, hit
+
 TOO_MANY = "Too many failed sign-in attempts. Wait 15 minutes or reset your password."
 
 
-def _client_ip(request: HttpRequest | None) -> str:
-    return (request.META.get("REMOTE_ADDR") if request else "") or "unknown"
-
-
 def _failure_key(request: HttpRequest | None, email: str) -> str:
-    digest = hashlib.sha256(f"{email.strip().lower()}|{_client_ip(request)}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{email.strip().lower()}|{client_ip(request)}".encode()).hexdigest()
     return f"login-failures:{digest}"
 
 
@@ -53,11 +51,7 @@ class EmailLoginForm(AuthenticationForm):
             cleaned = super().clean()
         except forms.ValidationError:
             if email:
-                cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW)
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
+                hit(key, settings.LOGIN_FAILURE_WINDOW)
             raise
         cache.delete(key)
         return cleaned

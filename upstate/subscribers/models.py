@@ -45,6 +45,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def webhook_secret(code: str) -> str:
+    """The key of a webhook subscriber's `X-Upstate-Signature`, derived (never stored) from
+    the installation's secret key and the subscriber's code."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"upstate.webhook:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"whsec_{digest[:40]}"
+
+
 class Subscriber(models.Model):
     page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="subscribers")
     code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
@@ -92,9 +101,4 @@ class Subscriber(models.Model):
 
     @property
     def webhook_secret(self) -> str:
-        """The key of this webhook's `X-Upstate-Signature`, derived (never stored) from the
-        installation's secret key and the subscriber's id."""
-        digest = hmac.new(
-            settings.SECRET_KEY.encode(), f"upstate.webhook:{self.code}".encode(), hashlib.sha256
-        ).hexdigest()
-        return f"whsec_{digest[:40]}"
+        return webhook_secret(self.code)

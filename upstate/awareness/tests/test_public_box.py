@@ -78,3 +78,19 @@ def test_private_and_unknown_pages_are_404(client, page):
 def test_get_goes_back_to_the_page(client, page):
     response = client.get("/p/acme/trouble")
     assert response.status_code == 302 and response.url == "/p/acme/"
+
+
+def test_behind_a_proxy_each_visitor_has_their_own_limit(client, page, settings):
+    settings.TRUSTED_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(public_views.LIMIT_PER_IP):
+        client.post(
+            "/p/acme/trouble", {"text": "slow"}, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy
+        )
+    first = client.post(
+        "/p/acme/trouble", {"text": "slow"}, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy
+    )
+    second = client.post(
+        "/p/acme/trouble", {"text": "slow"}, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy
+    )
+    assert (first.status_code, second.status_code) == (429, 200)

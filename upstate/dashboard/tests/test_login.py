@@ -93,3 +93,23 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, org, url):
 def test_signed_in_users_skip_the_form(client, owner):
     client.force_login(owner.user)
     assert client.get(LOGIN)["Location"] == "/dashboard/"
+
+
+def test_behind_a_proxy_the_throttle_counts_each_visitor(client, owner, settings):
+    settings.TRUSTED_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(5):
+        client.post(
+            LOGIN,
+            {"username": "owner@acme.test", "password": "bad"},
+            HTTP_X_FORWARDED_FOR="198.51.100.1",
+            **proxy,
+        )
+    right = {"username": "owner@acme.test", "password": PASSWORD}
+    assert (
+        client.post(LOGIN, right, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 429
+    )
+    # Another visitor behind the same proxy is not locked out by the first one's failures.
+    assert (
+        client.post(LOGIN, right, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy).status_code == 302
+    )
