@@ -7,6 +7,7 @@ from django import forms
 from upstate.incidents.models import Impact, Severity
 from upstate.monitors.models import DEFAULT_MESSAGE, DnsRecordType, MonitorKind
 from upstate.monitors.services import (
+    CHECK_FIELDS,
     MAX_INTERVAL,
     MAX_TIMEOUT,
     METHODS,
@@ -16,30 +17,12 @@ from upstate.monitors.services import (
 from upstate.orgs.models import Organization
 from upstate.pages.models import Component, StatusPage
 
-# Which fieldset each field is in; the form shows the kind's own fieldset only (and all of
-# them without JavaScript).
-KIND_FIELDS = [
-    (
-        "http",
-        "HTTP(S)",
-        [
-            "url",
-            "method",
-            "headers",
-            "expected_statuses",
-            "keyword",
-            "keyword_absent",
-            "max_response_ms",
-            "cert_expiry_days",
-        ],
-    ),
-    (
-        "tcp dns",
-        "TCP port and DNS record",
-        ["host", "port", "record_type", "expected_value", "dns_server"],
-    ),
-    ("heartbeat", "Heartbeat", ["grace_seconds"]),
-]
+# The form shows the kind's own fieldset only (and all of them without JavaScript).
+FIELDSET_LABELS = {
+    "http": "HTTP(S)",
+    "tcp dns": "TCP port and DNS record",
+    "heartbeat": "Heartbeat",
+}
 
 
 class PageChoice(forms.ModelChoiceField):
@@ -233,7 +216,10 @@ class MonitorForm(forms.Form):
         return data
 
     def kind_fieldsets(self) -> list[tuple[str, str, list[forms.BoundField]]]:
-        return [(kinds, label, [self[n] for n in names]) for kinds, label, names in KIND_FIELDS]
+        return [
+            (kinds, FIELDSET_LABELS[kinds], [self[name] for name in names])
+            for kinds, names in CHECK_FIELDS.items()
+        ]
 
     def policy_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in POLICY_FIELDS]

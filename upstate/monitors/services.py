@@ -70,26 +70,28 @@ POLICY_FIELDS = (
     "page_responders",
     "message_template",
 )
+# What each kind of check reads (TCP and DNS share the host fields).
+CHECK_FIELDS = {
+    "http": (
+        "url",
+        "method",
+        "headers",
+        "expected_statuses",
+        "keyword",
+        "keyword_absent",
+        "max_response_ms",
+        "cert_expiry_days",
+    ),
+    "tcp dns": ("host", "port", "record_type", "expected_value", "dns_server"),
+    "heartbeat": ("grace_seconds",),
+}
 CONFIG_FIELDS = (
     "name",
     "kind",
     "enabled",
     "interval_seconds",
     "timeout_seconds",
-    "url",
-    "method",
-    "headers",
-    "expected_statuses",
-    "keyword",
-    "keyword_absent",
-    "max_response_ms",
-    "cert_expiry_days",
-    "host",
-    "port",
-    "record_type",
-    "expected_value",
-    "dns_server",
-    "grace_seconds",
+    *(name for names in CHECK_FIELDS.values() for name in names),
     *POLICY_FIELDS,
 )
 # Field names as the API and YAML call them.
