@@ -84,7 +84,7 @@ def test_it_serves_the_demo_page_and_stops_cleanly(env, tmp_path, stop_signal):
         children = _children(server.pid)
 
         server.send_signal(stop_signal)
-        assert server.wait(timeout=60) == 0
+        assert server.wait(timeout=60) == 0, log_path.read_text()
     finally:
         if server.poll() is None:
             server.kill()
@@ -95,6 +95,31 @@ def test_it_serves_the_demo_page_and_stops_cleanly(env, tmp_path, stop_signal):
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/p/acme/", timeout=5)
     output = log_path.read_text()
+    assert "Consumer exiting." in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_worker_stopped_as_it_starts_still_stops_cleanly(env, stop_signal):
+    # Huey announces itself before it installs its signal handlers: the signal lands between.
+    subprocess.run([UPSTATE, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    worker = subprocess.Popen(
+        [UPSTATE, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output = ""
+        while "Huey consumer started" not in output:
+            line = worker.stdout.readline()
+            assert line, f"the worker ended before it started: {output}"
+            output += line
+        worker.send_signal(stop_signal)
+        output += worker.communicate(timeout=60)[0]
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    assert worker.returncode == 0, output
     assert "Consumer exiting." in output
     assert "Traceback" not in output
 

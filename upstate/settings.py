@@ -98,7 +98,9 @@ REDIS_URL = env_str("REDIS_URL")
 HUEY = {
     "name": env_str("UPSTATE_QUEUE_NAME", "upstate"),  # Redis key prefix: one per installation
     "immediate": env_bool("UPSTATE_TASKS_IMMEDIATE", False),
-    "consumer": {"workers": env_int("UPSTATE_WORKER_THREADS", 2), "worker_type": "thread"},
+    # Tasks mostly wait on the network (mail servers, webhooks, providers): a fan-out to a
+    # big list needs several in flight (bench/fanout.py).
+    "consumer": {"workers": env_int("UPSTATE_WORKER_THREADS", 8), "worker_type": "thread"},
 }
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})

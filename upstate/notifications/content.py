@@ -63,17 +63,21 @@ def _page(page: StatusPage) -> dict[str, str]:
     }
 
 
+def _up_to(obj: dict[str, Any], update_code: str) -> dict[str, Any]:
+    """Only the timeline up to this event's update (later ones have their own events)."""
+    codes = [u["id"] for u in obj["incident_updates"]]
+    if update_code in codes:
+        obj["incident_updates"] = obj["incident_updates"][codes.index(update_code) :]
+    return obj
+
+
 def _incident_facts(event: Event, writer: _Writer) -> dict[str, Any] | None:
     incident = Incident.objects.filter(id=event.incident_id).first()
     if incident is None or not incident.is_public:
         return None
     incident.page = event.page
     update = event.incident_update
-    obj = writer.incident(incident)
-    # Only the timeline up to this event's update (later ones have their own events).
-    codes = [u["id"] for u in obj["incident_updates"]]
-    if update.code in codes:
-        obj["incident_updates"] = obj["incident_updates"][codes.index(update.code) :]
+    obj = _up_to(writer.incident(incident), update.code)
     status = IncidentStatus(update.status)
     resolved = not status.is_active
     return {
@@ -96,10 +100,7 @@ def _maintenance_facts(event: Event, writer: _Writer) -> dict[str, Any] | None:
         return None
     maintenance.page = event.page
     update = event.maintenance_update
-    obj = writer.maintenance(maintenance)
-    codes = [u["id"] for u in obj["incident_updates"]]
-    if update.code in codes:
-        obj["incident_updates"] = obj["incident_updates"][codes.index(update.code) :]
+    obj = _up_to(writer.maintenance(maintenance), update.code)
     status = MaintenanceStatus(update.status)
     return {
         "title": maintenance.title,

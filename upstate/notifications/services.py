@@ -7,15 +7,17 @@ number of workers (or a restarted one) can run the same step and nothing is sent
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,8 +38,9 @@ from upstate.notifications.models import (
 )
 from upstate.notifications.transports import ClaimLost, Transport, TransportError, transport_for
 from upstate.orgs.models import Organization
+from upstate.pages.models import StatusPage
 from upstate.public.publish import request_rebuild
-from upstate.subscribers.models import Subscriber
+from upstate.subscribers.models import Subscriber, webhook_secret
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +48,11 @@ log = logging.getLogger(__name__)
 BACKOFF = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
 MAX_ATTEMPTS = len(BACKOFF) + 1
 INSERT_CHUNK = 1000
+# The worker's sending threads take SQLite's write lock one at a time through this lock: a
+# thread waiting here wakes as soon as it is free, where SQLite's busy handler sleeps 1, 2,
+# 5, 10... ms between tries and left the threads idle.
+_SQLITE_WRITER = threading.Lock()
 SECRET_FIELDS = ("twilio_auth_token", "whatsapp_access_token")
-SENDING_FIELDS = (
-    *("id", "event_id", "subscriber_id", "member_id", "address", "code", "channel", "attempts"),
-    *("subscriber__code", "subscriber__channel", "subscriber__address", "subscriber__token"),
-    *("subscriber__page_id", "subscriber__disabled_at", "subscriber__disabled_reason"),
-    *("member__user__email", "member__user_id", "member__org_id"),
-)
-
 MAINTENANCE_KINDS = {
     MaintenanceStatus.SCHEDULED: EventKind.MAINTENANCE_SCHEDULED,
     MaintenanceStatus.IN_PROGRESS: EventKind.MAINTENANCE_STARTED,
@@ -257,71 +257,180 @@ def _enqueue_pending(event_id: int, after_id: int, enqueued: int) -> tuple[int, 
 
 def claim_deliveries(ids: Iterable[int], now: datetime | None = None) -> tuple[str, int]:
     """Mark the due, unclaimed deliveries among `ids` as SENDING under a fresh token."""
-    token, now = _token(), now or timezone.now()
-    due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)
-    won = Delivery.objects.filter(due, id__in=list(ids)).update(
-        status=DeliveryStatus.SENDING, claim_token=token, claimed_until=now + _lease()
+    token, now, ids = _token(), now or timezone.now(), list(ids)
+    if not ids:
+        return token, 0
+    # Plain SQL, here and in _claimed: the ORM took milliseconds a batch to prepare the ids of
+    # an IN list, more than the database took to use them (bench/fanout.py).
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET status = %s, claim_token = %s,"
+            f" claimed_until = %s WHERE id IN ({_marks(ids)}) AND status IN (%s, %s)"
+            " AND next_attempt_at <= %s",
+            [DeliveryStatus.SENDING.value, token, adapt(now + _lease()), *ids]
+            + [DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value, adapt(now)],
+        )
+        return token, cursor.rowcount
+
+
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+class Ledger:
+    """Records sends as they happen, each in a transaction of its own: a batch makes one and
+    holds it for all its messages (see `sent`).
+
+    Outside a caller's transaction (the worker's case, once per message) the transaction is
+    made by hand on one DB-API cursor: Django's atomic(), a cursor per message and the ORM's
+    UPDATE each cost more than the database's work (bench/fanout.py)."""
+
+    UPDATE = (
+        f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s,"
+        " attempts = attempts + 1, response = %s, last_error = ''"
+        " WHERE id = %s AND claim_token = %s AND status = %s"
     )
-    return token, won
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.db = connections[DEFAULT_DB_ALIAS]
+        self.sqlite = self.db.vendor == "sqlite"
+        # On SQLite, IMMEDIATE: the write lock is ours from the BEGIN. On PostgreSQL the
+        # commit does not wait for the WAL flush (see `sent`).
+        self.begin = "BEGIN IMMEDIATE" if self.sqlite else "BEGIN"
+        self.options = None if self.sqlite else "SET LOCAL synchronous_commit TO OFF"
+        self.update = self.UPDATE.replace("%s", "?") if self.sqlite else self.UPDATE
+        self.lock = _SQLITE_WRITER if self.sqlite else contextlib.nullcontext()
+        self.adapt = self.db.ops.adapt_datetimefield_value
+        self.cursor: Any = None
+
+    def sent(
+        self, delivery_id: int, response: str = "", then: Callable[[], object] | None = None
+    ) -> bool:
+        """Record the send; False means the claim was lost (another worker took the row over
+        after our lease ran out, or the subscriber is gone) and the message must not go out.
+
+        `then` is the sender's point of no return (email: writing the final "." of SMTP
+        DATA). It runs after the row is updated and locked and before the commit, so that
+        nothing blocking comes between the two: a worker killed before `then` has sent nothing
+        and is rolled back, one killed after the commit has sent and recorded it. Killed in
+        the microseconds between `then` and the commit leaving for the database, the message
+        is sent again after the lease (with the same Message-ID); it is never lost. On
+        PostgreSQL the commit does not wait for the WAL flush (`synchronous_commit` off for
+        this transaction only): a crash of the database server itself can at worst cause a
+        resend."""
+        with self.db.wrap_database_errors:
+            if self.db.in_atomic_block:  # inside a caller's transaction: a savepoint
+                with transaction.atomic(using=self.db.alias):
+                    return self._update(self._cursor(), delivery_id, response, then)
+            with self.lock:
+                cursor = self._cursor()
+                cursor.execute(self.begin)
+                try:
+                    won = self._update(cursor, delivery_id, response, then)
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    self._rollback(cursor)
+                    raise
+                return won
+
+    def _cursor(self) -> Any:
+        if self.cursor is None or self.cursor.connection is not self.db.connection:
+            self.db.ensure_connection()
+            self.cursor = self.db.connection.cursor()
+        return self.cursor
+
+    def _rollback(self, cursor: Any) -> None:
+        try:
+            cursor.execute("ROLLBACK")
+        except Exception:
+            # Whatever state the transaction is in, it must not outlive this message (the
+            # worker keeps its connections from task to task): closing rolls it back.
+            self.db.close()
+            raise
+
+    def _update(
+        self, cursor: Any, delivery_id: int, response: str, then: Callable[[], object] | None
+    ) -> bool:
+        if self.options and not self.db.in_atomic_block:
+            cursor.execute(self.options)
+        now = self.adapt(timezone.now())
+        params = (DeliveryStatus.SENT.value, now, response[:2000], delivery_id, self.token)
+        cursor.execute(self.update, (*params, DeliveryStatus.SENDING.value))
+        won = cursor.rowcount == 1
+        if won and then is not None:
+            then()
+        return won
 
 
 def mark_sent(
     delivery_id: int, token: str, response: str = "", then: Callable[[], object] | None = None
 ) -> bool:
-    """Record the send; False means the claim was lost (another worker took the row over
-    after our lease ran out, or the subscriber is gone) and the message must not go out.
+    """Record one send (see Ledger.sent)."""
+    return Ledger(token).sent(delivery_id, response, then)
 
-    `then` is the sender's point of no return (email: writing the final "." of SMTP DATA). It
-    runs after the row is updated and locked and before the commit, so that nothing blocking
-    comes between the two: a worker killed before `then` has sent nothing and is rolled back,
-    one killed after the commit has sent and recorded it. Killed in the microseconds between
-    `then` and the commit leaving for the database, the message is sent again after the lease
-    (with the same Message-ID); it is never lost. On PostgreSQL the commit does not wait for
-    the WAL flush (`synchronous_commit` off for this transaction only): a crash of the database
-    server itself can at worst cause a resend."""
-    if connection.in_atomic_block:  # inside a caller's transaction: a savepoint
-        with transaction.atomic(), connection.cursor() as cursor:
-            return _mark_sent(cursor, delivery_id, token, response, then)
-    # The worker's case, once per message: the transaction by hand on one cursor, since
-    # Django's atomic() cost more than the database's work (bench/fanout.py).
+
+class Recipient(NamedTuple):
+    """A subscriber as sending reads it."""
+
+    id: int
+    code: str
+    address: str
+    token: str
+    disabled: bool
+    disabled_reason: str
+    page: StatusPage
+
+    @property
+    def webhook_secret(self) -> str:
+        return webhook_secret(self.code)
+
+
+class Outgoing(NamedTuple):
+    """A claimed delivery as sending reads it: a tuple per row, where two model instances per
+    row (the delivery and its subscriber) were a fifth of the fan-out's CPU (bench/fanout.py)."""
+
+    id: int
+    event: Event
+    channel: str
+    code: str
+    attempts: int
+    target_address: str
+    subscriber: Recipient | None
+
+    @property
+    def subscriber_id(self) -> int | None:
+        return None if self.subscriber is None else self.subscriber.id
+
+
+def _claimed(ids: list[int], token: str) -> list[Outgoing]:
+    """The deliveries among `ids` that `token` holds, in sending order."""
     with connection.cursor() as cursor:
-        # On SQLite, IMMEDIATE: the write lock is ours from here.
-        cursor.execute("BEGIN IMMEDIATE" if connection.vendor == "sqlite" else "BEGIN")
-        try:
-            won = _mark_sent(cursor, delivery_id, token, response, then)
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        cursor.execute("COMMIT")
-        return won
+        # id IN: by primary key, not a scan of every delivery for the claim token.
+        cursor.execute(
+            "SELECT d.id, d.event_id, d.channel, d.code, d.attempts, d.address, d.subscriber_id,"
+            " s.code, s.address, s.token, s.disabled_at IS NOT NULL, s.disabled_reason"
+            f" FROM {Delivery._meta.db_table} d LEFT JOIN {Subscriber._meta.db_table} s"
+            f" ON s.id = d.subscriber_id WHERE d.id IN ({_marks(ids)}) AND d.claim_token = %s"
+            " AND d.status = %s ORDER BY d.event_id, d.channel, d.id",
+            [*ids, token, DeliveryStatus.SENDING.value],
+        )
+        rows = cursor.fetchall()
+    # The few events (with their rendered content) are loaded once, not joined to every row.
+    events = Event.objects.select_related("page").order_by().in_bulk({row[1] for row in rows})
+    claimed = []
+    for delivery_id, event_id, channel, code, attempts, address, sid, *person in rows:
+        event = events[event_id]
+        # The event's page is the subscriber's page; a page to a responder has no subscriber
+        # and goes to the address it was made for.
+        recipient = None if sid is None else Recipient(sid, *person, event.page)
+        address = address if recipient is None else recipient.address
+        claimed.append(Outgoing(delivery_id, event, channel, code, attempts, address, recipient))
+    return claimed
 
 
-def _mark_sent(
-    cursor: Any, delivery_id: int, token: str, response: str, then: Callable[[], object] | None
-) -> bool:
-    if connection.vendor == "postgresql":
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-    # Plain SQL: compiling the ORM's UPDATE cost more than the database's work.
-    cursor.execute(
-        f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s,"
-        " attempts = attempts + 1, response = %s, last_error = ''"
-        " WHERE id = %s AND claim_token = %s AND status = %s",
-        [
-            DeliveryStatus.SENT.value,
-            connection.ops.adapt_datetimefield_value(timezone.now()),
-            response[:2000],
-            delivery_id,
-            token,
-            DeliveryStatus.SENDING.value,
-        ],
-    )
-    won = cursor.rowcount == 1
-    if won and then is not None:
-        then()
-    return won
-
-
-def _record_failure(delivery: Delivery, token: str, error: TransportError) -> float | None:
+def _record_failure(delivery: Outgoing, token: str, error: TransportError) -> float | None:
     """Store a failed attempt; returns the retry delay, or None when it will not be retried."""
     from upstate.subscribers.services import disable_subscriber
 
@@ -353,7 +462,7 @@ def _record_failure(delivery: Delivery, token: str, error: TransportError) -> fl
     return delay
 
 
-def _skip(delivery: Delivery, token: str, reason: str) -> None:
+def _skip(delivery: Outgoing, token: str, reason: str) -> None:
     Delivery.objects.filter(id=delivery.id, claim_token=token).update(
         status=DeliveryStatus.PERMANENT, last_error=reason, claim_token="", claimed_until=None
     )
@@ -364,38 +473,24 @@ def deliver(ids: list[int]) -> int:
     token, won = claim_deliveries(ids)
     if not won:
         return 0
-    claimed = list(
-        # id__in: by primary key, not a scan of every delivery for the claim token.
-        Delivery.objects.filter(id__in=ids, claim_token=token, status=DeliveryStatus.SENDING)
-        .select_related("subscriber", "member__user")
-        # Only what sending reads: converting the rows' other timestamps cost a fifth of the
-        # fan-out's CPU (bench/fanout.py).
-        .only(*SENDING_FIELDS)
-        .order_by("event_id", "channel", "id")
-    )
-    # The few events (with their rendered content) are loaded once, not joined to every row.
-    events = Event.objects.select_related("page__org").in_bulk({d.event_id for d in claimed})
-    for delivery in claimed:
-        delivery.event = events[delivery.event_id]
-        if delivery.subscriber is not None:  # the event's page is the subscriber's page
-            delivery.subscriber.page = delivery.event.page
-    groups: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
-    for delivery in claimed:
-        groups[(delivery.event_id, delivery.channel)].append(delivery)
+    groups: dict[tuple[int, str], list[Outgoing]] = defaultdict(list)
+    for delivery in _claimed(ids, token):
+        groups[(delivery.event.id, delivery.channel)].append(delivery)
+    ledger = Ledger(token)
     sent = 0
     retries: dict[float, list[int]] = defaultdict(list)
     for (_, channel), batch in groups.items():
-        sent += _send_group(channel, batch, token, retries)
+        sent += _send_group(channel, batch, ledger, retries)
     for delay, retry_ids in retries.items():
         _enqueue_deliveries(retry_ids, delay=delay)
     return sent
 
 
 def _send_group(
-    channel: str, batch: list[Delivery], token: str, retries: dict[float, list[int]]
+    channel: str, batch: list[Outgoing], ledger: Ledger, retries: dict[float, list[int]]
 ) -> int:
-    event = batch[0].event
-    transport = transport_for(channel, event)
+    transport = transport_for(channel, batch[0].event)
+    token = ledger.token
     sent = 0
     try:
         for delivery in batch:
@@ -408,10 +503,10 @@ def _send_group(
             def commit(
                 response: str = "",
                 then: Callable[[], object] | None = None,
-                _d: Delivery = delivery,
+                _d: Outgoing = delivery,
                 _c: list = committed,
             ) -> bool:
-                _c.append(mark_sent(_d.id, token, response, then=then))
+                _c.append(ledger.sent(_d.id, response, then))
                 return _c[-1]
 
             try:
@@ -432,10 +527,10 @@ def _send_group(
     return sent
 
 
-def _unservable(delivery: Delivery, transport: Transport) -> str:
+def _unservable(delivery: Outgoing, transport: Transport) -> str:
     """Why the delivery cannot be sent at all, or "" when it can."""
     subscriber = delivery.subscriber
-    if subscriber is not None and subscriber.disabled_at is not None:
+    if subscriber is not None and subscriber.disabled:
         return f"subscriber disabled: {subscriber.disabled_reason}"
     if transport.is_noop(delivery):
         return transport.noop_reason

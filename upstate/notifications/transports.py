@@ -14,6 +14,7 @@ sent and recorded); one that does not call it is committed after `notify()` retu
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -101,7 +102,11 @@ def dot_stuff(data: bytes) -> bytes:
     return b"." + stuffed if stuffed.startswith(b".") else stuffed
 
 
-SMTP_POLICY = SMTP.clone(max_line_length=998)
+SMTP_LINE_LIMIT = 998
+SMTP_POLICY = SMTP.clone(max_line_length=SMTP_LINE_LIMIT)
+# The most a recipient's links may add to one line (both links are a public URL, a slug and a
+# token: well under this).
+MAX_LINKS_LENGTH = 400
 
 
 def _qp(text: str) -> bytes:
@@ -113,6 +118,8 @@ class _EncodedBody:
     """A body quoted-printable encoded once: quoted-printable encodes each line on its own,
     so only the few lines holding a recipient's marks are encoded per recipient (encoding the
     whole body for every message was a tenth of the fan-out's CPU)."""
+
+    encoding = "quoted-printable"
 
     def __init__(self, text: str, marks: tuple[str, ...]) -> None:
         lines = text.replace("\r\n", "\n").split("\n")
@@ -127,6 +134,35 @@ class _EncodedBody:
             encoded if line is None else _qp(_personalise(line, links))
             for encoded, line in zip(self.encoded, self.marked, strict=True)
         )
+
+
+class _UnencodedBody:
+    """A body sent as written: 7bit when it is ASCII, else 8bit for servers that announce
+    8BITMIME. A quarter fewer lines than quoted-printable (whose lines stop at 76 characters)
+    and no escapes, so less for every mail server to read and less for us to personalise."""
+
+    def __init__(self, text: str) -> None:
+        # Encoded once: the marks are ASCII, so replacing them in the bytes gives what
+        # encoding the personalised text would (which, for a body with one non-ASCII
+        # character, meant encoding it all character by character for every message).
+        self.data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+        self.encoding = "7bit" if text.isascii() else "8bit"
+
+    @classmethod
+    def of(cls, text: str) -> _UnencodedBody | None:
+        """None when a line is too long to go unencoded (SMTP allows 998 octets; a
+        recipient's links may still lengthen a line by MAX_LINKS_LENGTH)."""
+        limit = SMTP_LINE_LIMIT - MAX_LINKS_LENGTH
+        lines = text.replace("\r\n", "\n").split("\n")
+        if any(len(line.encode()) > limit or "\r" in line or "\0" in line for line in lines):
+            return None  # (SMTP allows no bare CR, and no NUL in 8bit)
+        return cls(text)
+
+    def render(self, links: dict[str, str]) -> bytes:
+        data = self.data
+        for mark, value in links.items():
+            data = data.replace(mark.encode(), value.encode())
+        return data
 
 
 class PreparedEmail:
@@ -145,8 +181,9 @@ class PreparedEmail:
         page_name: str,
         event_code: str,
         one_click: bool = True,
+        sender: str = "",
     ) -> None:
-        sender_name, self.sender = parseaddr(settings.DEFAULT_FROM_EMAIL)
+        sender_name, self.sender = parseaddr(sender or settings.DEFAULT_FROM_EMAIL)
         self.domain = self.sender.rpartition("@")[2] or "localhost"
         head = EmailMessage(policy=SMTP_POLICY)
         head["From"] = formataddr((page_name or sender_name, self.sender))
@@ -165,26 +202,46 @@ class PreparedEmail:
         self.head = folded + content_type
         marks = (UNSUBSCRIBE_MARK, MANAGE_MARK)
         self.text, self.html = _EncodedBody(text, marks), _EncodedBody(html, marks)
+        self.text_as_is, self.html_as_is = _UnencodedBody.of(text), _UnencodedBody.of(html)
 
-    def _part(self, subtype: str, body: bytes) -> bytes:
+    def _part(self, subtype: str, body: _EncodedBody | _UnencodedBody, links: dict) -> bytes:
         return (
             f'--{self.BOUNDARY}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-        ).encode() + body
+            f"Content-Transfer-Encoding: {body.encoding}\r\n\r\n"
+        ).encode() + body.render(links)
 
-    def render(self, recipient: str, message_id: str, links: dict[str, str]) -> bytes:
+    def _body(
+        self, encoded: _EncodedBody, as_is: _UnencodedBody | None, eight_bit: bool
+    ) -> _EncodedBody | _UnencodedBody:
+        if as_is is not None and (as_is.encoding == "7bit" or eight_bit):
+            return as_is
+        return encoded
+
+    def render(
+        self, recipient: str, message_id: str, links: dict[str, str], *, eight_bit: bool = False
+    ) -> bytes:
+        """The recipient's message; `eight_bit` when the server announced 8BITMIME (bodies
+        then go as written, else quoted-printable unless they are ASCII)."""
         head = self.head.replace(_TO_MARK, recipient).replace(_ID_MARK, message_id)
         head = _personalise(head, links)
         return b"".join(
             (
                 head.encode("utf-8"),
                 b"\r\n\r\n",
-                self._part("plain", self.text.render(links)),
+                self._part("plain", self._body(self.text, self.text_as_is, eight_bit), links),
                 b"\r\n",
-                self._part("html", self.html.render(links)),
+                self._part("html", self._body(self.html, self.html_as_is, eight_bit), links),
                 f"\r\n--{self.BOUNDARY}--\r\n".encode(),
             )
         )
+
+
+@functools.lru_cache(maxsize=16)
+def prepared_email(**fields: Any) -> PreparedEmail:
+    """An event's email, prepared once per worker rather than once per batch of its deliveries
+    (preparing parses and folds its headers: milliseconds). Keyed by everything it is made
+    of, so an event rendered again after a crash is prepared again; `render()` only reads."""
+    return PreparedEmail(**fields)
 
 
 class _RawMessage:
@@ -235,6 +292,10 @@ class SmtpSession:
             if sock is not None:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.smtp
+
+    def eight_bit_mime(self) -> bool:
+        """Whether the server takes 8bit bodies (connecting first if need be)."""
+        return self._connection().has_extn("8bitmime")
 
     def _reset(self) -> None:
         try:
@@ -305,7 +366,8 @@ class EmailTransport(Transport):
     def __init__(self, event: Any) -> None:
         super().__init__(event)
         mail = self.content["email"]
-        self.prepared = PreparedEmail(
+        self.prepared = prepared_email(
+            sender=settings.DEFAULT_FROM_EMAIL,
             subject=mail["subject"],
             text=mail["text"],
             html=mail["html"],
@@ -319,10 +381,17 @@ class EmailTransport(Transport):
     def notify(self, delivery: Any, commit: Commit) -> str:
         address = delivery.target_address
         message_id = f"{delivery.code}.{self.event.code}"
-        data = self.prepared.render(address, message_id, personal_links(delivery.subscriber))
-        if self.session is None:
+        links = personal_links(delivery.subscriber)
+        if self.session is None:  # Django's console, file or memory backend: bytes are bytes
+            data = self.prepared.render(address, message_id, links, eight_bit=True)
             self.backend.send_messages([_RawMessage(self.prepared.sender, address, data)])
             return "handed to the mail backend"
+        try:
+            eight_bit = self.session.eight_bit_mime()
+        except (OSError, smtplib.SMTPException) as exc:
+            self.session.drop()
+            raise TransportError(f"mail server connection failed: {exc}") from exc
+        data = self.prepared.render(address, message_id, links, eight_bit=eight_bit)
         return self.session.send(self.prepared.sender, address, data, commit)
 
     def close(self) -> None:

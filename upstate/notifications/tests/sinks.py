@@ -49,14 +49,15 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
-        self.sink.add(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        data = envelope.original_content  # the bytes as sent, whether or not decode_data
+        self.sink.add(Mail(envelope.mail_from, list(envelope.rcpt_tos), data))
         return "250 Message accepted for delivery"
 
 
 class SmtpSink:
     """`mails` holds every accepted message; `reject` maps an address to an SMTP reply."""
 
-    def __init__(self, *, keep: bool = True) -> None:
+    def __init__(self, *, keep: bool = True, eight_bit: bool = True) -> None:
         from aiosmtpd.controller import Controller
 
         self.keep = keep
@@ -67,7 +68,12 @@ class SmtpSink:
         self.changed = threading.Condition(self.lock)
         self.port = free_port()
         self.controller = Controller(
-            _Handler(self), hostname="127.0.0.1", port=self.port, data_size_limit=0
+            _Handler(self),
+            hostname="127.0.0.1",
+            port=self.port,
+            data_size_limit=0,
+            # A server that decodes what it gets announces no 8BITMIME (an older one).
+            decode_data=not eight_bit,
         )
 
     def add(self, mail: Mail) -> None:

@@ -7,6 +7,7 @@ import pytest
 from upstate.incidents.services import create_incident
 from upstate.notifications.models import Attempt, Delivery, DeliveryStatus
 from upstate.notifications.tests.helpers import subscribe
+from upstate.notifications.tests.sinks import SmtpSink
 from upstate.subscribers.models import Subscriber
 
 
@@ -58,6 +59,33 @@ def test_it_has_one_click_unsubscribe_headers(
     assert "We are investigating elevated error rates." in text
     assert "<strong>investigating</strong>" in html
     assert "#2563eb" in html  # the page's accent colour
+
+
+@pytest.mark.parametrize("eight_bit", [True, False])
+def test_bodies_go_as_written_where_the_server_takes_8bit(
+    settings, page, django_capture_on_commit_callbacks, eight_bit
+):
+    sink = SmtpSink(eight_bit=eight_bit).start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        ann = subscribe(page, "ann@example.com")
+        with django_capture_on_commit_callbacks(execute=True):
+            create_incident(page=page, title="Zahlungen schlagen fehl", message="Wir prüfen es.")
+        assert sink.wait_for(1)
+    finally:
+        sink.stop()
+    mail = sink.mails[0]
+    encodings = {p.get_content_type(): p["Content-Transfer-Encoding"] for p in mail.message.walk()}
+    expected = "8bit" if eight_bit else "quoted-printable"
+    assert encodings["text/plain"] == encodings["text/html"] == expected
+    assert all(len(line) <= 998 for line in mail.data.split(b"\r\n"))
+    # Either way the recipient reads the same text, with their own links.
+    assert "Wir prüfen es." in mail.part("plain")
+    assert "Wir prüfen es." in mail.part("html")
+    assert f"unsubscribe/{ann.token}" in mail.part("plain")
+    if eight_bit:
+        assert "Wir prüfen es.".encode() in mail.data
 
 
 def test_each_subscriber_gets_their_own_links(smtp_sink, page, django_capture_on_commit_callbacks):

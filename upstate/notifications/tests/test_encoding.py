@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from upstate.notifications.transports import (
     MANAGE_MARK,
+    SMTP_LINE_LIMIT,
     UNSUBSCRIBE_MARK,
     _EncodedBody,
+    _UnencodedBody,
     dot_stuff,
 )
 
@@ -35,16 +37,36 @@ links = st.fixed_dictionaries(
 )
 
 
+def _personal(text: str, recipient_links: dict[str, str]) -> str:
+    for mark, value in recipient_links.items():
+        text = text.replace(mark, value)
+    return text
+
+
 @given(pieces, links)
 def test_encoded_once_decodes_to_the_recipients_text(parts, recipient_links):
     text = "".join(parts)
-    personal = text
-    for mark, value in recipient_links.items():
-        personal = personal.replace(mark, value)
+    personal = _personal(text, recipient_links)
     body = _EncodedBody(text, MARKS).render(recipient_links)
     assert all(len(line) <= 76 for line in body.split(b"\r\n"))
     decoded = quopri.decodestring(body).decode().replace("\r\n", "\n")
     assert decoded == personal.replace("\r\n", "\n")
+
+
+@given(pieces, links)
+def test_a_body_as_written_is_the_recipients_text_or_declined(parts, recipient_links):
+    text = "".join(parts)
+    personal = _personal(text, recipient_links)
+    body = _UnencodedBody.of(text)
+    if body is None:  # a line too long, a bare CR or a NUL: quoted-printable takes it
+        lines = text.replace("\r\n", "\n").split("\n")
+        assert any(len(line.encode()) > 500 or "\r" in line or "\0" in line for line in lines)
+        return
+    sent = body.render(recipient_links)
+    assert all(len(line) <= SMTP_LINE_LIMIT for line in sent.split(b"\r\n"))
+    assert b"\r" not in sent.replace(b"\r\n", b"") and b"\n" not in sent.replace(b"\r\n", b"")
+    assert sent.decode() == personal.replace("\r\n", "\n").replace("\n", "\r\n")
+    assert body.encoding == ("7bit" if text.isascii() else "8bit")
 
 
 def test_dot_stuffing_doubles_a_leading_dot_on_every_line():
