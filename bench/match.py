@@ -16,7 +16,8 @@ incident services (so the worker's indexing path computes their vectors), and as
 - the process's resident memory after the model has loaded.
 
 --calibrate also prints the grid of lexical weights and thresholds the constants in
-upstate/awareness/matcher.py were chosen from.
+upstate/awareness/matcher.py were chosen from, and the threshold fitted on one half of the
+messages and measured on the other.
 """
 
 from __future__ import annotations
@@ -118,42 +119,35 @@ def add_fillers(page: object, count: int) -> None:
         create_incident(page=page, title=symptom.format(area=area).capitalize(), notify=False)
 
 
-def evaluate(eval_set: dict, page: object, names: dict[int, str], weight: float) -> dict:
+def evaluate(eval_set: dict, page: object, names: dict[int, str]) -> list:
+    """(message, incident name per key, matcher.Scores) for every message of the set."""
     from upstate.awareness import matcher
 
     scope = matcher.Scope(org_id=page.org_id)
     rows = []
     for m in eval_set["messages"]:
-        ids, cosines, lexical = matcher.raw_scores(m["text"], scope)
-        rows.append(
-            (
-                m,
-                [names.get(key[1]) if key[0] == "incident" else None for key in ids],
-                cosines,
-                lexical,
-            )
-        )
-    return {"rows": rows, "weight": weight}
+        scores = matcher.raw_scores(m["text"], scope)
+        ids = [names.get(key[1]) if key[0] == "incident" else None for key in scores.keys]
+        rows.append((m, ids, scores))
+    return rows
 
 
 def figures(rows: list, weight: float, threshold: float, link: float) -> dict[str, float]:
-    from upstate.awareness import matcher
-
     positives = negatives = top1 = recall = wrong = fp = linked = wrong_links = 0
-    for m, ids, cosines, lexical in rows:
-        conf = matcher.combine(cosines, lexical, weight)
-        best = int(np.argmax(conf))
+    for m, ids, scores in rows:
+        best = int(np.argmax(scores.closeness(weight)))
+        conf = scores.confidences(weight)[best]
         if m["incident"] is None:
             negatives += 1
-            fp += conf[best] >= threshold
+            fp += conf >= threshold
             continue
         positives += 1
         right = ids[best] == m["incident"]
         top1 += right
-        recall += right and conf[best] >= threshold
-        wrong += (not right) and conf[best] >= threshold
-        linked += right and conf[best] >= link
-        wrong_links += (not right) and conf[best] >= link
+        recall += right and conf >= threshold
+        wrong += (not right) and conf >= threshold
+        linked += right and conf >= link
+        wrong_links += (not right) and conf >= link
     return {
         "top1": top1 / positives,
         "recall": recall / positives,
@@ -173,6 +167,43 @@ def calibrate(rows: list) -> None:
                 f"{weight:5.2f}  {threshold:9.2f}  {f['top1']:6.1%}  {f['recall']:6.1%}  "
                 f"{f['wrong']:6.1%}  {f['fpr']:6.1%}"
             )
+
+
+def halves(rows: list) -> tuple[list, list]:
+    """Every other message of each incident (and of the unrelated ones) in each half."""
+    seen: dict[str | None, int] = {}
+    first, second = [], []
+    for row in rows:
+        label = row[0]["incident"]
+        seen[label] = seen.get(label, 0) + 1
+        (first if seen[label] % 2 else second).append(row)
+    return first, second
+
+
+def fitted_threshold(rows: list, weight: float, max_fpr: float = 0.05) -> float:
+    """The lowest threshold (in steps of 0.01) that keeps false positives within max_fpr."""
+    for step in range(101):
+        threshold = step / 100
+        if figures(rows, weight, threshold, 1.0)["fpr"] <= max_fpr:
+            return threshold
+    return 1.0
+
+
+def held_out(rows: list) -> None:
+    """The match threshold fitted on one half of the messages, measured on the other."""
+    from upstate.awareness import matcher
+
+    weight = matcher.LEXICAL_WEIGHT
+    print("\nheld-out: threshold fitted on one half (false+ <= 5 %), measured on the other")
+    print("fit on  threshold  top-1 (other half)  recall  wrong   false+")
+    first, second = halves(rows)
+    for name, fit, other in (("half 1", first, second), ("half 2", second, first)):
+        threshold = fitted_threshold(fit, weight)
+        f = figures(other, weight, threshold, 1.0)
+        print(
+            f"{name}  {threshold:9.2f}  {f['top1']:18.1%}  {f['recall']:6.1%}  "
+            f"{f['wrong']:6.1%}  {f['fpr']:6.1%}"
+        )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -229,7 +260,7 @@ def main() -> None:
         )
         print("declaring the incidents (the worker path embeds them) ...", flush=True)
         page, key, names = declare(eval_set)
-        rows = evaluate(eval_set, page, names, matcher.LEXICAL_WEIGHT)["rows"]
+        rows = evaluate(eval_set, page, names)
         f = figures(rows, matcher.LEXICAL_WEIGHT, matcher.MATCH_THRESHOLD, matcher.LINK_THRESHOLD)
         print(
             f"\nthresholds: match {matcher.MATCH_THRESHOLD}, link {matcher.LINK_THRESHOLD} "
@@ -243,6 +274,7 @@ def main() -> None:
         print(f"linked automatically, wrong            {f['wrong_links']:6.1%}")
         if args.calibrate:
             calibrate(rows)
+            held_out(rows)
         print(f"\nadding {ACTIVE - len(names)} filler incidents to reach {ACTIVE} active ...")
         add_fillers(page, ACTIVE - len(names))
         texts = [m["text"] for m in eval_set["messages"]]

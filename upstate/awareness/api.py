@@ -104,7 +104,7 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
                 org=request.auth.org,
                 ref=ref,
                 text=payload.text,
-                query=query,  # type: ignore[attr-defined]
+                query=query.written,  # type: ignore[attr-defined]
             )
             link = services.link_best(conversation=conversation, matches=found, via=LinkedVia.MATCH)
         linked = ConversationOut.from_link(link) if link else None
@@ -221,7 +221,10 @@ def receive_conversation(request: HttpRequest) -> Any:
     found = matcher.match(text, scope, query=query) if query is not None else []
     with transaction.atomic():
         conversation = services.record_conversation(
-            org=hook.org, ref=services.ConversationRef(**fields), text=text, query=query
+            org=hook.org,
+            ref=services.ConversationRef(**fields),
+            text=text,
+            query=query.written if query is not None else None,
         )
         link = services.link_best(conversation=conversation, matches=found, via=LinkedVia.WEBHOOK)
     linked = [ConversationOut.from_link(link)] if link else []

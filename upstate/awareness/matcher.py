@@ -1,8 +1,14 @@
 """Which live incidents (or maintenance under way) a customer's message is about, with a
 confidence from 0 to 1.
 
-score      = best passage cosine (meaning) + LEXICAL_WEIGHT * squashed BM25 (exact words)
-confidence = clip((score - FLOOR) / SPAN, 0, 1)
+closeness  = mean passage cosine of the message's reading (see embed_query)
+             + LEXICAL_WEIGHT * squashed BM25 (exact words)         -> which incidents, in order
+confidence = clip((cosine of the message as written with the incident's whole passage
+             + LEXICAL_WEIGHT * squashed BM25 - FLOOR) / SPAN, 0, 1) -> whether to show them
+
+Ranking and confidence read differently on purpose: the mean over passages separates
+neighbouring incidents better, while the whole passage against the message as written keeps
+unrelated questions below the threshold better (bench/match.py --calibrate shows both).
 
 The constants are calibrated on bench/match_eval.json by bench/match.py; README lists the
 accuracy they give. A match request embeds only the message: incident vectors come from the
@@ -12,6 +18,7 @@ one of its documents changes.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,7 +28,7 @@ from django.db.models import Prefetch
 
 from upstate.awareness.documents import passage_vectors
 from upstate.awareness.embedding import get_embedder
-from upstate.awareness.lexical import LexicalIndex, terms
+from upstate.awareness.lexical import STOPWORDS, LexicalIndex, terms
 from upstate.awareness.models import IncidentDocument, MaintenanceDocument
 from upstate.incidents.models import ACTIVE_STATUSES, Incident, IncidentComponent, Visibility
 from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance
@@ -30,11 +37,12 @@ LEXICAL_WEIGHT = 0.10
 FLOOR = 0.25
 SPAN = 0.30
 # Shown as a match at or above this confidence; linked automatically at or above LINK.
-MATCH_THRESHOLD = 0.35
+MATCH_THRESHOLD = 0.40
 LINK_THRESHOLD = 0.60
 # Listed as a "possible match" in the dashboard from this confidence on.
 POSSIBLE_THRESHOLD = 0.25
 MAX_TEXT = 2000
+_QUERY_WORD = re.compile(r"[\w']+")
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class _Index:
     keys: list[Key]
     vectors: np.ndarray  # all passages, stacked
     owners: np.ndarray  # the position in `keys` of each passage row
+    wholes: np.ndarray  # the row of each key's whole passage (its first)
     lexical: LexicalIndex
 
 
@@ -123,6 +132,7 @@ def _index(scope: Scope) -> _Index:
         + [(MAINTENANCE, d.maintenance_id) for d in maintenances],
         vectors=np.vstack(blocks) if blocks else np.zeros((0, 384), dtype=np.float32),
         owners=np.repeat(np.arange(len(blocks)), [len(b) for b in blocks]),
+        wholes=np.cumsum([0] + [len(b) for b in blocks[:-1]]).astype(int),
         lexical=LexicalIndex([d.text for d in documents]),
     )
     with _cache_lock:
@@ -133,12 +143,14 @@ def _index(scope: Scope) -> _Index:
     return index
 
 
-def score_vectors(index_vectors: np.ndarray, owners: np.ndarray, count: int, query: np.ndarray):
-    """Best passage cosine per incident (or maintenance)."""
-    best = np.full(count, -1.0, dtype=np.float32)
-    if count:
-        np.maximum.at(best, owners, index_vectors @ query)
-    return best
+def score_vectors(
+    index_vectors: np.ndarray, owners: np.ndarray, count: int, query: np.ndarray
+) -> np.ndarray:
+    """Mean passage cosine per incident (or maintenance)."""
+    if not count:
+        return np.zeros(0, dtype=np.float32)
+    sums = np.bincount(owners, weights=index_vectors @ query, minlength=count)
+    return (sums / np.maximum(np.bincount(owners, minlength=count), 1)).astype(np.float32)
 
 
 def _reason(cosine: float, shared: list[str]) -> str:
@@ -148,22 +160,70 @@ def _reason(cosine: float, shared: list[str]) -> str:
     return reason
 
 
-def embed_query(text: str) -> np.ndarray:
+def _content_words(text: str) -> str:
+    return " ".join(w for w in _QUERY_WORD.findall(text) if w.lower() not in STOPWORDS)
+
+
+def embed_written(text: str) -> np.ndarray:
+    """The message's vector as written, as conversations keep it."""
     return get_embedder().embed([text[:MAX_TEXT]])[0]
 
 
-def raw_scores(
-    text: str, scope: Scope, query: np.ndarray | None = None
-) -> tuple[list[Key], np.ndarray, np.ndarray]:
-    """(keys, best passage cosine per key, squashed BM25 per key); `query` is the text's
-    vector when the caller has it already."""
+@dataclass(frozen=True)
+class Query:
+    """A message's vectors: as written (for the confidence, and kept with a conversation), and
+    the reading the incidents are ranked by."""
+
+    written: np.ndarray
+    reading: np.ndarray
+
+
+def embed_query(text: str) -> Query:
+    """The reading is the mean of the message as written and of its content words alone.
+    Customers wrap the symptom in chatter ("hi, is something wrong today?") that pulls the
+    vector towards every incident alike; the content words keep the symptom, the message as
+    written keeps what dropping words loses (negations, word order)."""
+    text = text[:MAX_TEXT]
+    content = _content_words(text)
+    if not content or content == text:
+        written = get_embedder().embed([text])[0]
+        return Query(written=written, reading=written)
+    written, words_only = get_embedder().embed([text, content])
+    reading = written + words_only
+    return Query(written=written, reading=reading / max(float(np.linalg.norm(reading)), 1e-9))
+
+
+@dataclass
+class Scores:
+    """Per key: the parts of the ranking score and of the confidence."""
+
+    keys: list[Key]
+    means: np.ndarray  # the reading's mean passage cosine
+    cosines: np.ndarray  # the message as written against the whole passage
+    lexical: np.ndarray  # squashed BM25
+
+    def closeness(self, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
+        """What the incidents are ranked by."""
+        return self.means + weight * self.lexical
+
+    def confidences(self, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
+        return combine(self.cosines, self.lexical, weight)
+
+
+def raw_scores(text: str, scope: Scope, query: Query | None = None) -> Scores:
+    """The scores of every live incident and maintenance in `scope`; `query` is the text's
+    vectors when the caller has them already."""
     index = _index(scope)
     if not index.keys:
-        return [], np.zeros(0), np.zeros(0)
+        return Scores([], np.zeros(0), np.zeros(0), np.zeros(0))
     text = text[:MAX_TEXT]
     query = embed_query(text) if query is None else query
-    cosines = score_vectors(index.vectors, index.owners, len(index.keys), query)
-    return index.keys, cosines, index.lexical.scores(text)
+    return Scores(
+        keys=index.keys,
+        means=score_vectors(index.vectors, index.owners, len(index.keys), query.reading),
+        cosines=index.vectors[index.wholes] @ query.written,
+        lexical=index.lexical.scores(text),
+    )
 
 
 def combine(cosines: np.ndarray, lexical: np.ndarray, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
@@ -196,14 +256,14 @@ def match(
     *,
     limit: int = 3,
     threshold: float = MATCH_THRESHOLD,
-    query: np.ndarray | None = None,
+    query: Query | None = None,
 ) -> list[Match]:
     """The live incidents (and maintenance under way) `text` is about, best first, at or
     above `threshold`."""
-    keys, cosines, lexical = raw_scores(text, scope, query)
-    confidences = combine(cosines, lexical)
-    order = [i for i in np.argsort(-confidences, kind="stable") if confidences[i] >= threshold]
-    order = order[:limit]
+    scores = raw_scores(text, scope, query)
+    keys, cosines, confidences = scores.keys, scores.cosines, scores.confidences()
+    ranked = np.argsort(-scores.closeness(), kind="stable")
+    order = [i for i in ranked if confidences[i] >= threshold][:limit]
     if not order:
         return []
     subjects = _subjects([keys[i] for i in order])

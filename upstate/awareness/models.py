@@ -14,13 +14,10 @@ from upstate.orgs.models import Organization
 from upstate.pages.models import StatusPage
 
 
-class IncidentDocument(models.Model):
-    """The text the matcher reads for one incident and its sentence vector, written by the
-    worker (tasks.index_page_task) whenever that text changes."""
+class MatchDocument(models.Model):
+    """The text the matcher reads for one incident (or maintenance) and its sentence vectors,
+    written by the worker (tasks.index_page_task) whenever that text changes."""
 
-    incident = models.OneToOneField(
-        Incident, on_delete=models.CASCADE, primary_key=True, related_name="match_document"
-    )
     text = models.TextField()
     text_hash = models.CharField(max_length=64)
     # float32 little-endian, L2-normalised: the dot product of two is their cosine.
@@ -28,18 +25,22 @@ class IncidentDocument(models.Model):
     model = models.CharField(max_length=60)
     indexed_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        abstract = True
 
-class MaintenanceDocument(models.Model):
-    """The same for maintenance while it is under way: customers ask about it too."""
+
+class IncidentDocument(MatchDocument):
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="match_document"
+    )
+
+
+class MaintenanceDocument(MatchDocument):
+    """Maintenance while it is under way: customers ask about it too."""
 
     maintenance = models.OneToOneField(
         Maintenance, on_delete=models.CASCADE, primary_key=True, related_name="match_document"
     )
-    text = models.TextField()
-    text_hash = models.CharField(max_length=64)
-    vector = models.BinaryField()
-    model = models.CharField(max_length=60)
-    indexed_at = models.DateTimeField(auto_now=True)
 
 
 class Conversation(models.Model):

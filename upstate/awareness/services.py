@@ -37,7 +37,7 @@ class ConversationRef:
 def _vector(text: str, query: np.ndarray | None = None) -> bytes:
     if not text.strip():
         return b""
-    return to_bytes(matcher.embed_query(text) if query is None else query)
+    return to_bytes(matcher.embed_written(text) if query is None else query)
 
 
 def record_conversation(
@@ -45,7 +45,7 @@ def record_conversation(
 ) -> Conversation:
     """The conversation `ref` names in this organization, created on first sight. Later calls
     fill in what was missing (url, customer, text) and never erase it. `query` is the text's
-    vector when the caller has it already."""
+    vector as written (matcher.Query.written) when the caller has it already."""
     source, external_id = ref.source.strip(), ref.external_id.strip()
     if not source:
         raise InvalidInput("source", "must not be blank")
@@ -149,7 +149,8 @@ def possible_conversations(
     if not recent:
         return []
     vectors = np.vstack([np.frombuffer(bytes(c.vector), dtype="<f4") for c in recent])
-    cosines = (vectors @ passage_vectors(document).T).max(axis=1)
+    # the matcher's confidence: the message as written against the whole passage (the first)
+    cosines = vectors @ passage_vectors(document)[0]
     lexical = LexicalIndex([document.text])
     bm25 = np.array([lexical.scores(c.text)[0] for c in recent], dtype=np.float32)
     confidences = matcher.combine(cosines, bm25)

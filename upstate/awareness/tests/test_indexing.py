@@ -18,7 +18,23 @@ def test_a_declared_incident_is_indexed(login_incident):
     assert "Authentication latency degraded" in document.text
     assert "Login (Signing in to your account)" in document.text
     assert "Acme Status" in document.text
-    assert passage_vectors(document).shape == (1, 384)
+    # the whole incident, then its title, its components and its one update
+    assert passage_vectors(document).shape == (4, 384)
+    whole, title, components, update = document.text.split("\n")
+    assert whole.startswith(title) and whole.endswith("(Acme Status)")
+    assert components == "Affected: Login (Signing in to your account)."
+    assert update.startswith("We are investigating elevated response times")
+
+
+def test_passages_stay_one_line_each(declare, page):
+    incident = declare(page, "Search is slow", message="Queries time out.\n\nWe are on it.")
+    document = _document(incident)
+    assert document.text.split("\n") == [
+        "Search is slow. Queries time out. We are on it. (Acme Status)",
+        "Search is slow.",
+        "Queries time out. We are on it.",
+    ]
+    assert passage_vectors(document).shape == (3, 384)
 
 
 def test_nothing_is_indexed_before_commit(page, django_capture_on_commit_callbacks):

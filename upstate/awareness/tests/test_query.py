@@ -1,0 +1,34 @@
+"""How a customer's message is read: as written, and by its content words for ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from upstate.awareness import matcher
+from upstate.awareness.embedding import get_embedder
+
+
+def test_content_words_drop_the_chatter():
+    assert matcher._content_words("hi team, is the login slow for you today?") == "login slow"
+    assert matcher._content_words("Can't sign in") == "Can't sign"
+
+
+def test_the_reading_averages_the_message_and_its_content_words():
+    query = matcher.embed_query("hi, my invoices page is blank")
+    written, words = get_embedder().embed(["hi, my invoices page is blank", "invoices page blank"])
+    assert np.allclose(query.written, written)
+    expected = (written + words) / np.linalg.norm(written + words)
+    assert np.allclose(query.reading, expected, atol=1e-6)
+    assert abs(float(np.linalg.norm(query.reading)) - 1.0) < 1e-5
+
+
+def test_a_message_of_content_words_only_is_embedded_once():
+    query = matcher.embed_query("webhooks delayed")
+    assert query.reading is query.written
+
+
+def test_the_mean_passage_cosine_per_incident():
+    vectors = np.array([[1, 0], [0, 1], [1, 0]], dtype=np.float32)
+    owners = np.array([0, 0, 1])
+    scores = matcher.score_vectors(vectors, owners, 2, np.array([1, 0], dtype=np.float32))
+    assert np.allclose(scores, [0.5, 1.0])
