@@ -14,6 +14,7 @@ bytes it holds; nothing public renders a template or queries the database per re
 from __future__ import annotations
 
 import fcntl
+import gc
 import gzip
 import hashlib
 import os
@@ -191,12 +192,26 @@ def _page_lock(page_code: str) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A build makes a few objects per stored row, and the cyclic collector ran again and again
+    over all of them while they lived: 40 % of a build with 1,000 resolved incidents
+    (bench/snapshot_build.py). What the build leaves in cycles is collected after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_snapshot(page: StatusPage) -> Snapshot:
     """Render every public document of ``page`` and publish them atomically.
 
     Builds of one page are serialised, and the page is re-read under the lock, so the last
     build to finish always reflects the last committed change."""
-    with _page_lock(page.code):
+    with _page_lock(page.code), _collector_paused():
         page = StatusPage.objects.select_related("org").get(pk=page.pk)
         previous = load_snapshot(page_file(page.code))
         built_at = time.time()
