@@ -39,6 +39,13 @@ class ComponentForm(forms.Form):
         label="Only show when degraded",
         help_text="Hide it from the public page while it is operational.",
     )
+    start_date = forms.DateField(
+        required=False,
+        label="In service since",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The first day its uptime bars count. Leave empty to count from when it "
+        "was added here; set it when you move an older service onto this page.",
+    )
 
     def __init__(self, *args: Any, page: StatusPage, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
@@ -73,10 +74,12 @@ class ComponentIn(InSchema):
     position: Position | None = None
     baseline_status: ComponentStatus = ComponentStatus.OPERATIONAL
     only_show_if_degraded: bool = False
+    # The first day its uptime bars count (Statuspage's start_date); unset: its creation.
+    start_date: date | None = None
 
 
 class ComponentPatch(PatchSchema):
-    NULLABLE = frozenset({"description", "group_id", "position"})
+    NULLABLE = frozenset({"description", "group_id", "position", "start_date"})
 
     name: Line | None = None
     description: Text | None = None
@@ -84,6 +87,7 @@ class ComponentPatch(PatchSchema):
     position: Position | None = None
     baseline_status: ComponentStatus | None = None
     only_show_if_degraded: bool | None = None
+    start_date: date | None = None
 
 
 def _current_statuses(request: HttpRequest, page: StatusPage) -> dict[int, ComponentStatus]:
@@ -106,6 +110,7 @@ class ComponentOut(Schema):
     status: ComponentStatus
     baseline_status: ComponentStatus
     only_show_if_degraded: bool
+    start_date: date | None
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 from zoneinfo import available_timezones
 
 from django.db import transaction
+from django.utils import timezone
 
 from upstate.audit.services import changed, record
 from upstate.lib.errors import InvalidInput
@@ -196,6 +198,7 @@ def create_component(
     position: int | None = None,
     baseline_status: str = ComponentStatus.OPERATIONAL,
     only_show_if_degraded: bool = False,
+    start_date: date | None = None,
 ) -> Component:
     component = Component.objects.create(
         page=page,
@@ -205,16 +208,25 @@ def create_component(
         position=_next_position(page.components) if position is None else position,
         baseline_status=_clean_status("status", baseline_status),
         only_show_if_degraded=only_show_if_degraded,
+        start_date=_clean_start_date(start_date),
     )
     record(org=page.org_id, action="component.created", target=component)
     request_rebuild(page.id)
     return component
 
 
+def _clean_start_date(value: date | None) -> date | None:
+    # The uptime bars count from this day; a day to come would show "no data" until then.
+    if value is not None and value > timezone.localdate():
+        raise InvalidInput("start_date", "must not be in the future")
+    return value
+
+
 def _component_state(component: Component) -> dict[str, Any]:
     group = component.group.name if component.group_id else None
     names = ("name", "description", "position", "baseline_status", "only_show_if_degraded")
-    return {"group": group, **{name: getattr(component, name) for name in names}}
+    start = component.start_date.isoformat() if component.start_date else None
+    return {"group": group, "start_date": start, **{n: getattr(component, n) for n in names}}
 
 
 @transaction.atomic
@@ -232,6 +244,8 @@ def update_component(*, component: Component, **fields: Any) -> Component:
         component.baseline_status = _clean_status("status", fields["baseline_status"])
     if "only_show_if_degraded" in fields:
         component.only_show_if_degraded = bool(fields["only_show_if_degraded"])
+    if "start_date" in fields:
+        component.start_date = _clean_start_date(fields["start_date"])
     component.save()
     details = changed(before, _component_state(component))
     record(org=component.page.org_id, action="component.updated", target=component, details=details)

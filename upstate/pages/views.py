@@ -128,6 +128,7 @@ def component_edit(request: HttpRequest, org_slug: str, page_slug: str, code: st
         "group": component.group,
         "baseline_status": component.baseline_status,
         "only_show_if_degraded": component.only_show_if_degraded,
+        "start_date": component.start_date,
     }
     form = ComponentForm(request.POST or None, page=component.page, initial=initial)
     if request.method == "POST" and form.is_valid():

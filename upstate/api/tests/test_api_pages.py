@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from upstate.api.tests.helpers import Api, field_errors
 from upstate.incidents.services import create_incident
 from upstate.pages.models import Component, ComponentGroup, StatusPage
 from upstate.pages.services import create_component, create_group, create_page
+from upstate.public import statuspage
 
 
 @pytest.fixture
@@ -133,6 +136,9 @@ def test_it_refuses_a_group_of_another_page(api, org, page):
         ({"name": "X", "baseline_status": "on_fire"}, "baseline_status"),
         ({"name": "X", "position": -1}, "position"),
         ({"name": "X", "position": 2**40}, "position"),
+        ({"name": "X", "start_date": "2026-02-30"}, "start_date"),
+        ({"name": "X", "start_date": "last spring"}, "start_date"),
+        ({"name": "X", "start_date": "2999-01-01"}, "start_date"),
     ],
 )
 def test_it_refuses_a_bad_component_naming_the_field(api, page, body, field):
@@ -149,6 +155,22 @@ def test_a_component_reports_its_derived_status(api, page, api_component):
         ("API", "major_outage", "operational")
     ]
     assert api.get(f"/components/{api_component.code}").json()["status"] == "major_outage"
+
+
+def test_a_component_counts_its_uptime_from_its_start_date(api, page):
+    response = api.post(
+        f"/pages/{page.code}/components", {"name": "Legacy API", "start_date": "2026-01-15"}
+    )
+    assert response.status_code == 201
+    assert response.json()["start_date"] == "2026-01-15"
+    code = response.json()["id"]
+    published = json.loads(statuspage.documents(page)["api/v2/components.json"])
+    assert [c["start_date"] for c in published["components"]] == ["2026-01-15"]
+
+    cleared = api.patch(f"/components/{code}", {"start_date": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["start_date"] is None
+    assert Component.objects.get(code=code).start_date is None
 
 
 def test_it_ungroups_a_component_with_a_null_group(api, page):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from upstate.incidents.services import create_incident
@@ -79,6 +81,26 @@ def test_it_renames_and_sets_the_baseline(client, owner, page, api_component):
         "Public API",
         "degraded_performance",
     )
+
+
+def test_it_sets_the_day_the_uptime_bars_count_from(client, owner, page, api_component):
+    url = f"{BASE}components/{api_component.code}/edit/"
+    data = {"name": "API", "baseline_status": "operational", "start_date": "2026-03-01"}
+    assert _as(client, owner).post(url, data).status_code == 302
+    api_component.refresh_from_db()
+    assert api_component.start_date == date(2026, 3, 1)
+    assert b'value="2026-03-01"' in _as(client, owner).get(url).content
+
+
+def test_a_start_date_to_come_is_refused(client, owner, page, api_component):
+    response = _as(client, owner).post(
+        f"{BASE}components/{api_component.code}/edit/",
+        {"name": "API", "baseline_status": "operational", "start_date": "2999-01-01"},
+    )
+    assert response.status_code == 400
+    assert "must not be in the future" in response.context["form"].errors["start_date"][0]
+    api_component.refresh_from_db()
+    assert api_component.start_date is None
 
 
 def test_a_group_of_another_page_is_refused(client, owner, page, other_page, api_component):
