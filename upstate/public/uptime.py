@@ -189,12 +189,12 @@ def history(
 def incident_spans(incident: Incident, now: datetime) -> dict[int, list[Span]]:
     """Component id -> the spans this incident asserted (see the module docstring).
 
-    Reads ``incident.updates`` (with their ``changes``) and ``incident.affected``, which the
-    caller prefetches: no query here."""
+    Reads the lists ``pages.with_timelines`` loads (``update_rows`` with their
+    ``change_rows``, ``affected_rows``): no query here."""
     terms = {
-        row.component_id: row.asserted_status(incident.impact) for row in incident.affected.all()
+        row.component_id: row.asserted_status(incident.impact) for row in incident.affected_rows
     }
-    updates = sorted(incident.updates.all(), key=lambda u: (u.created_at, u.id))
+    updates = sorted(incident.update_rows, key=lambda u: (u.created_at, u.id))
     recorded: dict[int, ComponentStatus] = {}
     spans: dict[int, list[Span]] = {}
 
@@ -213,7 +213,7 @@ def incident_spans(incident: Incident, now: datetime) -> dict[int, list[Span]]:
         first = updates[0].created_at if updates else (incident.resolved_at or now)
         assert_segment(incident.started_at, first)
     for index, update in enumerate(updates):
-        for change in update.changes.all():
+        for change in update.change_rows:
             if change.component_id is not None and change.old_status != change.new_status:
                 recorded[change.component_id] = ComponentStatus(change.new_status)
         if not IncidentStatus(update.status).is_active:
