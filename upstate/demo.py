@@ -110,9 +110,7 @@ def _components(page: StatusPage) -> dict[str, Component]:
     for group_name, names in GROUPS.items():
         group = pages.create_group(page=page, name=group_name)
         for name in names:
-            made[name] = pages.create_component(
-                page=page, name=name, group=group, start_date=since
-            )
+            made[name] = pages.create_component(page=page, name=name, group=group, start_date=since)
     for name in UNGROUPED:
         made[name] = pages.create_component(page=page, name=name, start_date=since)
     return made

@@ -20,12 +20,21 @@ from upstate.awareness.embedding import DIMENSIONS, from_bytes, get_embedder, to
 from upstate.awareness.models import IncidentDocument, MaintenanceDocument
 from upstate.incidents.models import ACTIVE_STATUSES, Incident, IncidentComponent, IncidentUpdate
 from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance, MaintenanceUpdate
+from upstate.pages.models import Component
 
 MAX_UPDATES = 4  # the latest ones; older wording rarely says what customers see now
 
 
-def _component_text(name: str, description: str) -> str:
-    return f"{name} ({description.strip()})" if description.strip() else name
+def _component_text(component: Component) -> str:
+    about = "; ".join(
+        part
+        for part in (
+            component.description.strip(),
+            f"also called {component.keywords}" if component.keywords else "",
+        )
+        if part
+    )
+    return f"{component.name} ({about})" if about else component.name
 
 
 def _read_as_passages(
@@ -40,16 +49,14 @@ def _read_as_passages(
 
 def passages(incident: Incident) -> list[str]:
     """The incident's text as the embedder reads it: the whole first, then its parts."""
-    components = [
-        _component_text(a.component.name, a.component.description) for a in incident.affected.all()
-    ]
+    components = [_component_text(a.component) for a in incident.affected.all()]
     updates = [u.message for u in list(incident.updates.all())[:MAX_UPDATES]]
     return _read_as_passages(incident.title, components, updates, incident.page.name)
 
 
 def maintenance_passages(maintenance: Maintenance) -> list[str]:
     """Maintenance under way, read like an incident."""
-    components = [_component_text(c.name, c.description) for c in maintenance.components.all()]
+    components = [_component_text(c) for c in maintenance.components.all()]
     messages = [u.message for u in list(maintenance.updates.all())[:MAX_UPDATES]]
     messages.append(maintenance.message)
     title = "Maintenance: " + maintenance.title.strip()

@@ -22,6 +22,14 @@ class ComponentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Optional one-liner shown on the public page under the name.",
     )
+    keywords = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Words customers use for it",
+        help_text="Comma-separated, e.g. “the bot, workspace app” for a Slack integration. "
+        "Matching customer messages to incidents reads them; the public page does not show "
+        "them.",
+    )
     group = forms.ModelChoiceField(
         queryset=ComponentGroup.objects.none(),
         required=False,

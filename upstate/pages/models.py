@@ -62,6 +62,9 @@ class ComponentGroup(models.Model):
         return self.name
 
 
+KEYWORDS_MAX = 500
+
+
 class Component(models.Model):
     page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="components")
     group = models.ForeignKey(
@@ -70,6 +73,9 @@ class Component(models.Model):
     code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    # Other words customers use for it ("the bot" for a Slack app), comma-separated: incident
+    # matching reads them; no public document shows them.
+    keywords = models.CharField(max_length=KEYWORDS_MAX, blank=True)
     position = models.PositiveIntegerField(default=0)
     # What the component reports with no incident or maintenance touching it.
     baseline_status = models.CharField(

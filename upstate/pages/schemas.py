@@ -74,12 +74,14 @@ class ComponentIn(InSchema):
     position: Position | None = None
     baseline_status: ComponentStatus = ComponentStatus.OPERATIONAL
     only_show_if_degraded: bool = False
+    # Other words customers use for it, comma-separated; read by incident matching only.
+    keywords: Text = ""
     # The first day its uptime bars count (Statuspage's start_date); unset: its creation.
     start_date: date | None = None
 
 
 class ComponentPatch(PatchSchema):
-    NULLABLE = frozenset({"description", "group_id", "position", "start_date"})
+    NULLABLE = frozenset({"description", "keywords", "group_id", "position", "start_date"})
 
     name: Line | None = None
     description: Text | None = None
@@ -88,6 +90,7 @@ class ComponentPatch(PatchSchema):
     baseline_status: ComponentStatus | None = None
     only_show_if_degraded: bool | None = None
     start_date: date | None = None
+    keywords: Text | None = None
 
 
 def _current_statuses(request: HttpRequest, page: StatusPage) -> dict[int, ComponentStatus]:
@@ -111,6 +114,7 @@ class ComponentOut(Schema):
     baseline_status: ComponentStatus
     only_show_if_degraded: bool
     start_date: date | None
+    keywords: str
     created_at: Timestamp
     updated_at: Timestamp
 

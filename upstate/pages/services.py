@@ -14,7 +14,13 @@ from django.utils import timezone
 from upstate.audit.services import changed, record
 from upstate.lib.errors import InvalidInput
 from upstate.orgs.models import Organization
-from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
+from upstate.pages.models import (
+    KEYWORDS_MAX,
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    StatusPage,
+)
 from upstate.public.publish import request_rebuild, request_removal
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -199,6 +205,7 @@ def create_component(
     baseline_status: str = ComponentStatus.OPERATIONAL,
     only_show_if_degraded: bool = False,
     start_date: date | None = None,
+    keywords: str = "",
 ) -> Component:
     component = Component.objects.create(
         page=page,
@@ -209,10 +216,20 @@ def create_component(
         baseline_status=_clean_status("status", baseline_status),
         only_show_if_degraded=only_show_if_degraded,
         start_date=_clean_start_date(start_date),
+        keywords=_clean_keywords(keywords),
     )
     record(org=page.org_id, action="component.created", target=component)
     request_rebuild(page.id)
     return component
+
+
+def _clean_keywords(value: str | None) -> str:
+    """Comma-separated words, each once, in the order given."""
+    words = dict.fromkeys(" ".join(w.split()) for w in (value or "").split(","))
+    cleaned = ", ".join(w for w in words if w)
+    if len(cleaned) > KEYWORDS_MAX:
+        raise InvalidInput("keywords", f"must be at most {KEYWORDS_MAX} characters")
+    return cleaned
 
 
 def _clean_start_date(value: date | None) -> date | None:
@@ -224,7 +241,14 @@ def _clean_start_date(value: date | None) -> date | None:
 
 def _component_state(component: Component) -> dict[str, Any]:
     group = component.group.name if component.group_id else None
-    names = ("name", "description", "position", "baseline_status", "only_show_if_degraded")
+    names = (
+        "name",
+        "description",
+        "keywords",
+        "position",
+        "baseline_status",
+        "only_show_if_degraded",
+    )
     start = component.start_date.isoformat() if component.start_date else None
     return {"group": group, "start_date": start, **{n: getattr(component, n) for n in names}}
 
@@ -246,6 +270,8 @@ def update_component(*, component: Component, **fields: Any) -> Component:
         component.only_show_if_degraded = bool(fields["only_show_if_degraded"])
     if "start_date" in fields:
         component.start_date = _clean_start_date(fields["start_date"])
+    if "keywords" in fields:
+        component.keywords = _clean_keywords(fields["keywords"])
     component.save()
     details = changed(before, _component_state(component))
     record(org=component.page.org_id, action="component.updated", target=component, details=details)

@@ -129,6 +129,7 @@ def component_edit(request: HttpRequest, org_slug: str, page_slug: str, code: st
         "baseline_status": component.baseline_status,
         "only_show_if_degraded": component.only_show_if_degraded,
         "start_date": component.start_date,
+        "keywords": component.keywords,
     }
     form = ComponentForm(request.POST or None, page=component.page, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -139,6 +139,7 @@ def test_it_refuses_a_group_of_another_page(api, org, page):
         ({"name": "X", "start_date": "2026-02-30"}, "start_date"),
         ({"name": "X", "start_date": "last spring"}, "start_date"),
         ({"name": "X", "start_date": "2999-01-01"}, "start_date"),
+        ({"name": "X", "keywords": "x" * 501}, "keywords"),
     ],
 )
 def test_it_refuses_a_bad_component_naming_the_field(api, page, body, field):
@@ -171,6 +172,17 @@ def test_a_component_counts_its_uptime_from_its_start_date(api, page):
     assert cleared.status_code == 200
     assert cleared.json()["start_date"] is None
     assert Component.objects.get(code=code).start_date is None
+
+
+def test_keywords_are_kept_tidy_and_never_published(api, page):
+    response = api.post(
+        f"/pages/{page.code}/components",
+        {"name": "Slack app", "keywords": " the bot,, workspace   app , the bot"},
+    )
+    assert response.status_code == 201
+    assert response.json()["keywords"] == "the bot, workspace app"
+    published = b"".join(v for v in statuspage.documents(page).values() if isinstance(v, bytes))
+    assert b"workspace app" not in published
 
 
 def test_it_ungroups_a_component_with_a_null_group(api, page):

@@ -92,6 +92,15 @@ def test_it_sets_the_day_the_uptime_bars_count_from(client, owner, page, api_com
     assert b'value="2026-03-01"' in _as(client, owner).get(url).content
 
 
+def test_it_keeps_the_words_customers_use(client, owner, page, api_component):
+    url = f"{BASE}components/{api_component.code}/edit/"
+    data = {"name": "API", "baseline_status": "operational", "keywords": "REST, endpoints"}
+    assert _as(client, owner).post(url, data).status_code == 302
+    api_component.refresh_from_db()
+    assert api_component.keywords == "REST, endpoints"
+    assert b'value="REST, endpoints"' in _as(client, owner).get(url).content
+
+
 def test_a_start_date_to_come_is_refused(client, owner, page, api_component):
     response = _as(client, owner).post(
         f"{BASE}components/{api_component.code}/edit/",
