@@ -21,6 +21,7 @@ from upstate.maintenance.models import Maintenance
 from upstate.monitors.models import Monitor
 from upstate.orgs.models import ApiKey, Role
 from upstate.pages.models import Component, ComponentGroup, StatusPage
+from upstate.subscribers.models import Subscriber
 
 M = TypeVar("M", bound=Model)
 
@@ -32,6 +33,7 @@ _ORG_PATHS: dict[type[Model], str] = {
     Incident: "org",
     Maintenance: "org",
     Monitor: "org",
+    Subscriber: "page__org",
 }
 
 

@@ -10,11 +10,9 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from upstate.api.access import Need, caller, components_from_input, get_for_key, require
+from upstate.api.access import Need, components_from_input, get_for_key, require
 from upstate.api.errors import ERROR_RESPONSES, ErrorOut, Forbidden
 from upstate.api.pagination import Pagination
-from upstate.lib.codes import is_code
-from upstate.lib.errors import NotFound
 from upstate.pages.models import StatusPage
 from upstate.subscribers import limits, services
 from upstate.subscribers.models import Channel, Subscriber
@@ -27,12 +25,7 @@ SUBSCRIBERS = Subscriber.objects.select_related("page").prefetch_related("compon
 
 
 def _subscriber(request: HttpRequest, code: str, need: Need = Need.READ) -> Subscriber:
-    org_id = caller(request).org_id
-    found = SUBSCRIBERS.filter(page__org_id=org_id, code=code).first() if is_code(code) else None
-    if found is None:
-        raise NotFound(f"No subscriber with id {code!r}")
-    require(request, need)
-    return found
+    return get_for_key(request, SUBSCRIBERS, code, need=need)
 
 
 @router.get("/pages/{page_id}/subscribers", response={200: list[SubscriberOut], **ERROR_RESPONSES})

@@ -28,6 +28,9 @@ EXPECTED_PATHS = {
     "/api/v1/monitors": {"get", "post"},
     "/api/v1/monitors/{monitor_id}": {"get", "patch", "delete"},
     "/api/v1/monitors/{monitor_id}/results": {"get"},
+    "/api/v1/incidents/{incident_id}/notifications": {"get"},
+    "/api/v1/incidents/{incident_id}/deliveries": {"get"},
+    "/api/v1/subscribers/{subscriber_id}/deliveries": {"get"},
 }
 # Signed with the organization's hook secret (X-Upstate-Signature) instead of a bearer key.
 SIGNED_PATHS = {"/api/v1/hooks/conversations"}

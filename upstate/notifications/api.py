@@ -1,0 +1,73 @@
+"""REST API v1: what was sent about an incident and to whom, and each subscriber's history:
+the delivery log of the dashboard, for monitoring notifications from outside."""
+
+# No `from __future__ import annotations` here: ninja's @paginate wrapper resolves the view's
+# annotations in its own module.
+
+from collections import Counter
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Router
+from ninja.pagination import paginate
+
+from upstate.api.access import get_for_key
+from upstate.api.errors import ERROR_RESPONSES
+from upstate.api.pagination import Pagination
+from upstate.incidents.models import Incident
+from upstate.notifications.models import Delivery, DeliveryStatus, Event
+from upstate.notifications.schemas import DeliveryOut, NotificationOut
+from upstate.subscribers.models import Subscriber
+
+router = Router(tags=["notifications"])
+
+INCIDENTS = Incident.objects.all()
+SUBSCRIBERS = Subscriber.objects.all()
+
+
+def _deliveries() -> QuerySet[Delivery]:
+    related = ("event__incident", "event__maintenance", "subscriber", "member__user")
+    return Delivery.objects.select_related(*related).prefetch_related("failures")
+
+
+@router.get(
+    "/incidents/{incident_id}/notifications",
+    response={200: list[NotificationOut], **ERROR_RESPONSES},
+)
+def list_incident_notifications(request: HttpRequest, incident_id: str) -> Any:
+    """Oldest first: each notification about the incident (to subscribers, and pages to
+    responders), with its copies counted by delivery status."""
+    incident = get_for_key(request, INCIDENTS, incident_id)
+    events = list(Event.objects.filter(incident=incident).order_by("created_at", "id"))
+    counts = Counter(
+        Delivery.objects.filter(event__incident=incident).values_list("event_id", "status")
+    )
+    for event in events:
+        event.counts = {status: n for (eid, status), n in counts.items() if eid == event.id}
+    return events
+
+
+@router.get(
+    "/incidents/{incident_id}/deliveries", response={200: list[DeliveryOut], **ERROR_RESPONSES}
+)
+@paginate(Pagination)
+def list_incident_deliveries(
+    request: HttpRequest, incident_id: str, status: DeliveryStatus | None = None
+) -> Any:
+    """Every copy of every notification about the incident, by notification; `status=failed`
+    or `status=permanent` lists the ones that did not arrive (yet)."""
+    incident = get_for_key(request, INCIDENTS, incident_id)
+    deliveries = _deliveries().filter(event__incident=incident).order_by("event_id", "id")
+    return deliveries.filter(status=status) if status is not None else deliveries
+
+
+@router.get(
+    "/subscribers/{subscriber_id}/deliveries",
+    response={200: list[DeliveryOut], **ERROR_RESPONSES},
+)
+@paginate(Pagination)
+def list_subscriber_deliveries(request: HttpRequest, subscriber_id: str) -> Any:
+    """Newest first: what the subscriber was sent, and what its mail server or provider said."""
+    subscriber = get_for_key(request, SUBSCRIBERS, subscriber_id)
+    return _deliveries().filter(subscriber=subscriber).order_by("-created_at", "-id")
