@@ -21,6 +21,7 @@ from upstate.maintenance.models import Maintenance
 from upstate.monitors.models import Monitor
 from upstate.orgs.models import ApiKey, Role
 from upstate.pages.models import Component, ComponentGroup, StatusPage
+from upstate.paging.models import Team
 from upstate.subscribers.models import Subscriber
 
 M = TypeVar("M", bound=Model)
@@ -34,6 +35,7 @@ _ORG_PATHS: dict[type[Model], str] = {
     Maintenance: "org",
     Monitor: "org",
     Subscriber: "page__org",
+    Team: "org",
 }
 
 
@@ -54,7 +56,9 @@ def require(request: HttpRequest, need: Need) -> ApiKey:
     if need is Need.RESPOND and not role.can_respond:
         raise Forbidden(f"A {role.value} API key cannot change incidents or maintenance")
     if need is Need.MANAGE and not role.can_manage:
-        raise Forbidden(f"A {role.value} API key cannot change pages, components or monitors")
+        raise Forbidden(
+            f"A {role.value} API key cannot change pages, components, monitors or paging"
+        )
     return key
 
 

@@ -14,6 +14,7 @@ from schemathesis.checks import not_a_server_error
 from upstate.api.root import api
 from upstate.incidents.services import create_incident, post_update, save_postmortem
 from upstate.pages.services import create_group
+from upstate.paging.services import create_team
 
 # Operations that take input beyond ids: bodies, and the lists' query parameters. (Random
 # ids in paths only ever find nothing: test_access covers those.)
@@ -43,7 +44,9 @@ def real_ids(page, api_component) -> dict[str, str]:
     post_update(incident=incident, status="resolved")
     save_postmortem(incident=incident, summary="A bad deploy")
     group = create_group(page=page, name="Core")
+    team = create_team(org=page.org, name="Ops", members=[])
     return {
+        "team_id": team.code,
         "page_id": page.code,
         "component_id": api_component.code,
         "group_id": group.code,

@@ -31,6 +31,11 @@ EXPECTED_PATHS = {
     "/api/v1/incidents/{incident_id}/notifications": {"get"},
     "/api/v1/incidents/{incident_id}/deliveries": {"get"},
     "/api/v1/subscribers/{subscriber_id}/deliveries": {"get"},
+    "/api/v1/members": {"get"},
+    "/api/v1/teams": {"get", "post"},
+    "/api/v1/teams/{team_id}": {"get", "patch", "delete"},
+    "/api/v1/routes": {"get"},
+    "/api/v1/routes/{category}": {"put"},
 }
 # Signed with the organization's hook secret (X-Upstate-Signature) instead of a bearer key.
 SIGNED_PATHS = {"/api/v1/hooks/conversations"}
