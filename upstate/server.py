@@ -178,8 +178,14 @@ def _waking_consumer_class() -> type:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, WORKER_STOP_SIGNALS)
 
         def stop(self, graceful: bool = False) -> None:
+            from upstate.monitors.tasks import stop_scheduler
+
             self.worker_class.wake_all()
             super().stop(graceful)
+            # Huey runs shutdown hooks in the worker threads that finish their loop; after an
+            # interrupting stop (SIGTERM) none may, and the process would exit under the
+            # monitor scheduler in the middle of a database call.
+            stop_scheduler()
 
     return WakingConsumer
 

@@ -25,7 +25,9 @@ def _start_scheduler() -> None:
 
 
 @HUEY.on_shutdown()
-def _stop_scheduler() -> None:
+def stop_scheduler() -> None:
+    """Stop this process's monitor scheduler, letting it store what it checked and release its
+    lease (idempotent)."""
     with _lock:
         _stop.set()
         threads = list(_threads)
