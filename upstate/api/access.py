@@ -57,7 +57,7 @@ def require(request: HttpRequest, need: Need) -> ApiKey:
         raise Forbidden(f"A {role.value} API key cannot change incidents or maintenance")
     if need is Need.MANAGE and not role.can_manage:
         raise Forbidden(
-            f"A {role.value} API key cannot change pages, components, monitors or paging"
+            f"A {role.value} API key cannot change pages, components, monitors, paging or providers"
         )
     return key
 

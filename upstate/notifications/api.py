@@ -1,5 +1,6 @@
-"""REST API v1: what was sent about an incident and to whom, and each subscriber's history:
-the delivery log of the dashboard, for monitoring notifications from outside."""
+"""REST API v1: what was sent about an incident and to whom, and each subscriber's history
+(the dashboard's delivery log, for monitoring notifications from outside); and the
+organization's SMS and WhatsApp providers, which admin keys set."""
 
 # No `from __future__ import annotations` here: ninja's @paginate wrapper resolves the view's
 # annotations in its own module.
@@ -12,12 +13,18 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.pagination import paginate
 
-from upstate.api.access import get_for_key
+from upstate.api.access import Need, caller, get_for_key, require
 from upstate.api.errors import ERROR_RESPONSES
 from upstate.api.pagination import Pagination
 from upstate.incidents.models import Incident
-from upstate.notifications.models import Delivery, DeliveryStatus, Event
-from upstate.notifications.schemas import DeliveryOut, NotificationOut
+from upstate.notifications.models import Delivery, DeliveryStatus, Event, ProviderConfig
+from upstate.notifications.schemas import (
+    DeliveryOut,
+    NotificationOut,
+    ProvidersOut,
+    ProvidersPatch,
+)
+from upstate.notifications.services import configure_providers
 from upstate.subscribers.models import Subscriber
 
 router = Router(tags=["notifications"])
@@ -71,3 +78,16 @@ def list_subscriber_deliveries(request: HttpRequest, subscriber_id: str) -> Any:
     """Newest first: what the subscriber was sent, and what its mail server or provider said."""
     subscriber = get_for_key(request, SUBSCRIBERS, subscriber_id)
     return _deliveries().filter(subscriber=subscriber).order_by("-created_at", "-id")
+
+
+@router.get("/providers", response={200: ProvidersOut, **ERROR_RESPONSES})
+def get_providers(request: HttpRequest) -> Any:
+    """The SMS and WhatsApp providers; secrets are never shown, only whether one is stored."""
+    org_id = caller(request).org_id
+    return ProviderConfig.objects.filter(org_id=org_id).first() or ProviderConfig(org_id=org_id)
+
+
+@router.patch("/providers", response={200: ProvidersOut, **ERROR_RESPONSES})
+def update_providers(request: HttpRequest, payload: ProvidersPatch) -> Any:
+    key = require(request, Need.MANAGE)
+    return configure_providers(org=key.org, **payload.model_dump(exclude_unset=True))

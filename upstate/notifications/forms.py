@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 
+from upstate.lib.errors import InvalidInput
 from upstate.lib.secretbox import SecretUnreadable, hint
+from upstate.notifications import provider_rules
 from upstate.notifications.models import ProviderConfig, WhatsAppVia
-from upstate.subscribers.services import E164
+from upstate.notifications.provider_rules import SECRET_FIELDS as SECRETS
 
-TWILIO_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
-TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
-SECRETS = ("twilio_auth_token", "whatsapp_access_token")
 KEEP = "Leave empty to keep the stored one."
 
 
@@ -101,56 +97,32 @@ class ProviderForm(forms.Form):
                 self.fields[name].widget.attrs["placeholder"] = shown
                 self.fields[name].help_text += f" {KEEP}"
 
-    def _check(self, name: str, pattern: re.Pattern, reason: str) -> str:
-        value = self.cleaned_data.get(name, "")
-        if value and not pattern.match(value):
-            raise forms.ValidationError(reason)
-        return value
+    def _clean_field(self, name: str) -> str:
+        try:
+            return provider_rules.clean_field(name, self.cleaned_data.get(name, ""))
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean_twilio_account_sid(self) -> str:
-        return self._check("twilio_account_sid", TWILIO_SID, "must be AC followed by 32 hex digits")
+        return self._clean_field("twilio_account_sid")
 
     def clean_twilio_sms_from(self) -> str:
-        value = re.sub(r"[\s().-]", "", self.cleaned_data.get("twilio_sms_from", ""))
-        if value and not (E164.match(value) or MESSAGING_SERVICE.match(value)):
-            raise forms.ValidationError(
-                "must be a number in E.164 form (+14155550100) or a Messaging Service SID (MG...)"
-            )
-        return value
+        return self._clean_field("twilio_sms_from")
 
     def clean_twilio_whatsapp_from(self) -> str:
-        value = re.sub(r"[\s().-]", "", self.cleaned_data.get("twilio_whatsapp_from", ""))
-        if value and not E164.match(value):
-            raise forms.ValidationError("must be a number in E.164 form, e.g. +14155550100")
-        return value
+        return self._clean_field("twilio_whatsapp_from")
 
     def clean_whatsapp_phone_number_id(self) -> str:
-        return self._check("whatsapp_phone_number_id", re.compile(r"^\d{5,32}$"), "must be digits")
+        return self._clean_field("whatsapp_phone_number_id")
 
     def clean_whatsapp_template(self) -> str:
-        reason = "must be a template name: lowercase letters, digits and underscores"
-        return self._check("whatsapp_template", TEMPLATE_NAME, reason)
+        return self._clean_field("whatsapp_template")
 
     def clean_whatsapp_template_language(self) -> str:
-        value = self._check("whatsapp_template_language", LANGUAGE, "must look like en or en_US")
-        return value or "en"
-
-    def _has(self, secret: str) -> bool:
-        return bool(self.cleaned_data.get(secret) or getattr(self.config, secret))
+        return self._clean_field("whatsapp_template_language")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        sid = data.get("twilio_account_sid")
-        if sid and not self._has("twilio_auth_token"):
-            self.add_error("twilio_auth_token", "is needed with an Account SID")
-        if (data.get("twilio_sms_from") or data.get("twilio_whatsapp_from")) and not sid:
-            self.add_error("twilio_account_sid", "is needed to send through Twilio")
-        via = data.get("whatsapp_via")
-        if via == WhatsAppVia.TWILIO and not data.get("twilio_whatsapp_from"):
-            self.add_error("twilio_whatsapp_from", "is needed to send WhatsApp through Twilio")
-        if via == WhatsAppVia.CLOUD:
-            if not data.get("whatsapp_phone_number_id"):
-                self.add_error("whatsapp_phone_number_id", "is needed for the WhatsApp Cloud API")
-            if not self._has("whatsapp_access_token"):
-                self.add_error("whatsapp_access_token", "is needed for the WhatsApp Cloud API")
+        for field, reason in provider_rules.problems(data, self.config):
+            self.add_error(field, reason)
         return data

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from ninja import Schema
 
-from upstate.api.fields import Timestamp
-from upstate.notifications.models import Attempt, Delivery, DeliveryStatus, Event, EventKind
+from upstate.api.fields import Line, PatchSchema, Timestamp
+from upstate.notifications.models import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventKind,
+    ProviderConfig,
+)
 from upstate.subscribers.models import Channel
 
 
@@ -95,3 +102,45 @@ class DeliveryOut(Schema):
     @staticmethod
     def resolve_failures(delivery: Delivery) -> list[Attempt]:
         return list(delivery.failures.all())
+
+
+class ProvidersPatch(PatchSchema):
+    """Only the fields sent change. Secrets are write-only: an empty one keeps what is stored;
+    an empty Account SID (or no `whatsapp_via`) forgets the secret that went with it."""
+
+    twilio_account_sid: Line | None = None
+    twilio_auth_token: Line | None = None
+    twilio_sms_from: Line | None = None
+    twilio_whatsapp_from: Line | None = None
+    whatsapp_via: Line | None = None
+    whatsapp_phone_number_id: Line | None = None
+    whatsapp_access_token: Line | None = None
+    whatsapp_template: Line | None = None
+    whatsapp_template_language: Line | None = None
+
+
+class ProvidersOut(Schema):
+    twilio_account_sid: str
+    twilio_auth_token_set: bool
+    twilio_sms_from: str
+    twilio_whatsapp_from: str
+    whatsapp_via: str
+    whatsapp_phone_number_id: str
+    whatsapp_access_token_set: bool
+    whatsapp_template: str
+    whatsapp_template_language: str
+    # The phone channels subscribers and responders can be reached on with these settings.
+    ready_channels: list[str]
+
+    @staticmethod
+    def resolve_twilio_auth_token_set(config: ProviderConfig) -> bool:
+        return bool(config.twilio_auth_token)
+
+    @staticmethod
+    def resolve_whatsapp_access_token_set(config: ProviderConfig) -> bool:
+        return bool(config.whatsapp_access_token)
+
+    @staticmethod
+    def resolve_ready_channels(config: ProviderConfig) -> list[str]:
+        ready = {Channel.SMS: config.sms_ready, Channel.WHATSAPP: config.whatsapp_ready}
+        return [channel.value for channel, yes in ready.items() if yes]

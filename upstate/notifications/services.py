@@ -24,7 +24,9 @@ from django.utils import timezone
 from upstate.audit.services import record
 from upstate.incidents.models import Incident, IncidentUpdate
 from upstate.lib.codes import new_code
+from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import Maintenance, MaintenanceStatus, MaintenanceUpdate
+from upstate.notifications import provider_rules
 from upstate.notifications.models import (
     OPEN_DELIVERY_STATES,
     Attempt,
@@ -36,6 +38,7 @@ from upstate.notifications.models import (
     ProviderConfig,
     WhatsAppVia,
 )
+from upstate.notifications.provider_rules import SECRET_FIELDS
 from upstate.notifications.transports import ClaimLost, Transport, TransportError, transport_for
 from upstate.orgs.models import Organization
 from upstate.pages.models import StatusPage
@@ -52,7 +55,6 @@ INSERT_CHUNK = 1000
 # thread waiting here wakes as soon as it is free, where SQLite's busy handler sleeps 1, 2,
 # 5, 10... ms between tries and left the threads idle.
 _SQLITE_WRITER = threading.Lock()
-SECRET_FIELDS = ("twilio_auth_token", "whatsapp_access_token")
 MAINTENANCE_KINDS = {
     MaintenanceStatus.SCHEDULED: EventKind.MAINTENANCE_SCHEDULED,
     MaintenanceStatus.IN_PROGRESS: EventKind.MAINTENANCE_STARTED,
@@ -579,11 +581,22 @@ def open_deliveries(event: Event) -> int:
 
 
 @transaction.atomic
+@transaction.atomic
 def configure_providers(*, org: Organization, **fields: str) -> ProviderConfig:
-    """Store the organization's SMS and WhatsApp providers (fields as ProviderForm cleans
-    them). An empty secret keeps the stored one; removing the Account SID (or choosing no
-    WhatsApp provider) forgets the secret that went with it."""
-    config, _ = ProviderConfig.objects.get_or_create(org=org)
+    """Store the organization's SMS and WhatsApp providers: the fields given change, the
+    others stay. An empty secret keeps the stored one; removing the Account SID (or choosing
+    no WhatsApp provider) forgets the secret that went with it. Settings that break a rule of
+    provider_rules raise InvalidInput and change nothing."""
+    config, _ = ProviderConfig.objects.select_for_update().get_or_create(org=org)
+    unknown = set(fields) - set(provider_rules.FIELDS)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "is not a provider setting")
+    fields = {name: provider_rules.clean_field(name, value) for name, value in fields.items()}
+    proposed = {name: getattr(config, name) for name in provider_rules.FIELDS}
+    proposed.update(dict.fromkeys(SECRET_FIELDS, ""))  # stored ones count through `config`
+    proposed.update(fields)
+    for field, reason in provider_rules.problems(proposed, config):
+        raise InvalidInput(field, reason)
     for name, value in fields.items():
         if name in SECRET_FIELDS:
             if value:

@@ -36,6 +36,7 @@ EXPECTED_PATHS = {
     "/api/v1/teams/{team_id}": {"get", "patch", "delete"},
     "/api/v1/routes": {"get"},
     "/api/v1/routes/{category}": {"put"},
+    "/api/v1/providers": {"get", "patch"},
 }
 # Signed with the organization's hook secret (X-Upstate-Signature) instead of a bearer key.
 SIGNED_PATHS = {"/api/v1/hooks/conversations"}
