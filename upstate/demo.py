@@ -37,6 +37,14 @@ GROUPS = {
 }
 UNGROUPED = ["Marketing website"]
 DEMO_AGE_DAYS = 120
+# What customers call them, for matching their messages to incidents.
+KEYWORDS = {
+    "API": "REST, endpoints, integration, 5xx errors",
+    "Authentication": "login, sign in, password, SSO, two-factor",
+    "Webhooks": "callbacks, events to our server",
+    "Email delivery": "emails, newsletters, password reset mail",
+    "SMS delivery": "text messages, verification codes",
+}
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,13 @@ def _components(page: StatusPage) -> dict[str, Component]:
     for group_name, names in GROUPS.items():
         group = pages.create_group(page=page, name=group_name)
         for name in names:
-            made[name] = pages.create_component(page=page, name=name, group=group, start_date=since)
+            made[name] = pages.create_component(
+                page=page,
+                name=name,
+                group=group,
+                start_date=since,
+                keywords=KEYWORDS.get(name, ""),
+            )
     for name in UNGROUPED:
         made[name] = pages.create_component(page=page, name=name, start_date=since)
     return made
