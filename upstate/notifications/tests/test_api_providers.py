@@ -13,6 +13,12 @@ SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "auth-token-abcdefgh-5678"
 
 
+def _with_twilio(org) -> None:  # noqa: ANN001
+    configure_providers(
+        org=org, twilio_account_sid=SID, twilio_auth_token=TOKEN, twilio_sms_from="+15005550006"
+    )
+
+
 def test_an_admin_sets_twilio_and_the_token_never_comes_back(client, owner):
     api = Api(client, owner)
     response = api.patch(
@@ -36,12 +42,7 @@ def test_an_admin_sets_twilio_and_the_token_never_comes_back(client, owner):
 
 
 def test_fields_not_sent_stay_and_an_empty_sid_forgets_the_token(client, owner):
-    configure_providers(
-        org=owner.org,
-        twilio_account_sid=SID,
-        twilio_auth_token=TOKEN,
-        twilio_sms_from="+15005550006",
-    )
+    _with_twilio(owner.org)
     api = Api(client, owner)
     kept = api.patch("/providers", {"whatsapp_template_language": "en_US"}).json()
     assert kept["twilio_auth_token_set"] is True and kept["ready_channels"] == ["sms"]
@@ -83,12 +84,7 @@ def test_a_responder_key_reads_but_cannot_change_providers(client, owner, respon
 
 
 def test_each_organization_sees_and_changes_its_own(client, owner, outsider):
-    configure_providers(
-        org=owner.org,
-        twilio_account_sid=SID,
-        twilio_auth_token=TOKEN,
-        twilio_sms_from="+15005550006",
-    )
+    _with_twilio(owner.org)
     api = Api(client, outsider)
     assert api.get("/providers").json()["twilio_account_sid"] == ""
     assert api.patch("/providers", {"whatsapp_template_language": "de"}).status_code == 200
