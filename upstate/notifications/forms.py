@@ -97,32 +97,14 @@ class ProviderForm(forms.Form):
                 self.fields[name].widget.attrs["placeholder"] = shown
                 self.fields[name].help_text += f" {KEEP}"
 
-    def _clean_field(self, name: str) -> str:
-        try:
-            return provider_rules.clean_field(name, self.cleaned_data.get(name, ""))
-        except InvalidInput as exc:
-            raise forms.ValidationError(exc.message) from None
-
-    def clean_twilio_account_sid(self) -> str:
-        return self._clean_field("twilio_account_sid")
-
-    def clean_twilio_sms_from(self) -> str:
-        return self._clean_field("twilio_sms_from")
-
-    def clean_twilio_whatsapp_from(self) -> str:
-        return self._clean_field("twilio_whatsapp_from")
-
-    def clean_whatsapp_phone_number_id(self) -> str:
-        return self._clean_field("whatsapp_phone_number_id")
-
-    def clean_whatsapp_template(self) -> str:
-        return self._clean_field("whatsapp_template")
-
-    def clean_whatsapp_template_language(self) -> str:
-        return self._clean_field("whatsapp_template_language")
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for name in provider_rules.FIELDS:
+            if name in data:
+                try:
+                    data[name] = provider_rules.clean_field(name, data[name])
+                except InvalidInput as exc:
+                    self.add_error(name, exc.message)
         for field, reason in provider_rules.problems(data, self.config):
             self.add_error(field, reason)
         return data

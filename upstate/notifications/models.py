@@ -245,3 +245,9 @@ class ProviderConfig(models.Model):
         if self.whatsapp_via == WhatsAppVia.TWILIO:
             return self.has_twilio and bool(self.twilio_whatsapp_from)
         return False
+
+    @property
+    def ready_channels(self) -> list[Channel]:
+        """The phone channels these settings can send on."""
+        ready = {Channel.SMS: self.sms_ready, Channel.WHATSAPP: self.whatsapp_ready}
+        return [channel for channel, yes in ready.items() if yes]

@@ -135,10 +135,7 @@ Sender = TwilioSender | WhatsAppCloudSender
 def ready_channels(org_id: int) -> set[Channel]:
     """The phone channels the organization has a provider for."""
     config = ProviderConfig.objects.filter(org_id=org_id).first()
-    if config is None:
-        return set()
-    ready = {Channel.SMS: config.sms_ready, Channel.WHATSAPP: config.whatsapp_ready}
-    return {channel for channel, yes in ready.items() if yes}
+    return set(config.ready_channels) if config is not None else set()
 
 
 def sender_for(org_id: int, channel: str) -> Sender | None:

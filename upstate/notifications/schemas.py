@@ -130,7 +130,7 @@ class ProvidersOut(Schema):
     whatsapp_template: str
     whatsapp_template_language: str
     # The phone channels subscribers and responders can be reached on with these settings.
-    ready_channels: list[str]
+    ready_channels: list[Channel]
 
     @staticmethod
     def resolve_twilio_auth_token_set(config: ProviderConfig) -> bool:
@@ -140,7 +140,3 @@ class ProvidersOut(Schema):
     def resolve_whatsapp_access_token_set(config: ProviderConfig) -> bool:
         return bool(config.whatsapp_access_token)
 
-    @staticmethod
-    def resolve_ready_channels(config: ProviderConfig) -> list[str]:
-        ready = {Channel.SMS: config.sms_ready, Channel.WHATSAPP: config.whatsapp_ready}
-        return [channel.value for channel, yes in ready.items() if yes]

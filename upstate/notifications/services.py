@@ -581,7 +581,6 @@ def open_deliveries(event: Event) -> int:
 
 
 @transaction.atomic
-@transaction.atomic
 def configure_providers(*, org: Organization, **fields: str) -> ProviderConfig:
     """Store the organization's SMS and WhatsApp providers: the fields given change, the
     others stay. An empty secret keeps the stored one; removing the Account SID (or choosing
@@ -595,8 +594,9 @@ def configure_providers(*, org: Organization, **fields: str) -> ProviderConfig:
     proposed = {name: getattr(config, name) for name in provider_rules.FIELDS}
     proposed.update(dict.fromkeys(SECRET_FIELDS, ""))  # stored ones count through `config`
     proposed.update(fields)
-    for field, reason in provider_rules.problems(proposed, config):
-        raise InvalidInput(field, reason)
+    found = provider_rules.problems(proposed, config)
+    if found:
+        raise InvalidInput(*found[0])
     for name, value in fields.items():
         if name in SECRET_FIELDS:
             if value:
