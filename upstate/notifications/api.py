@@ -5,10 +5,8 @@ organization's SMS and WhatsApp providers, which admin keys set."""
 # No `from __future__ import annotations` here: ninja's @paginate wrapper resolves the view's
 # annotations in its own module.
 
-from collections import Counter
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 from ninja.pagination import paginate
@@ -17,25 +15,24 @@ from upstate.api.access import Need, caller, get_for_key, require
 from upstate.api.errors import ERROR_RESPONSES
 from upstate.api.pagination import Pagination
 from upstate.incidents.models import Incident
-from upstate.notifications.models import Delivery, DeliveryStatus, Event, ProviderConfig
+from upstate.notifications.models import DeliveryStatus, ProviderConfig
 from upstate.notifications.schemas import (
     DeliveryOut,
     NotificationOut,
     ProvidersOut,
     ProvidersPatch,
 )
-from upstate.notifications.services import configure_providers
+from upstate.notifications.services import (
+    configure_providers,
+    delivery_log,
+    incident_notifications,
+)
 from upstate.subscribers.models import Subscriber
 
 router = Router(tags=["notifications"])
 
 INCIDENTS = Incident.objects.all()
 SUBSCRIBERS = Subscriber.objects.all()
-
-
-def _deliveries() -> QuerySet[Delivery]:
-    related = ("event__incident", "event__maintenance", "subscriber", "member__user")
-    return Delivery.objects.select_related(*related).prefetch_related("failures")
 
 
 @router.get(
@@ -45,14 +42,7 @@ def _deliveries() -> QuerySet[Delivery]:
 def list_incident_notifications(request: HttpRequest, incident_id: str) -> Any:
     """Oldest first: each notification about the incident (to subscribers, and pages to
     responders), with its copies counted by delivery status."""
-    incident = get_for_key(request, INCIDENTS, incident_id)
-    events = list(Event.objects.filter(incident=incident).order_by("created_at", "id"))
-    counts = Counter(
-        Delivery.objects.filter(event__incident=incident).values_list("event_id", "status")
-    )
-    for event in events:
-        event.counts = {status: n for (eid, status), n in counts.items() if eid == event.id}
-    return events
+    return incident_notifications(get_for_key(request, INCIDENTS, incident_id))
 
 
 @router.get(
@@ -65,7 +55,7 @@ def list_incident_deliveries(
     """Every copy of every notification about the incident, by notification; `status=failed`
     or `status=permanent` lists the ones that did not arrive (yet)."""
     incident = get_for_key(request, INCIDENTS, incident_id)
-    deliveries = _deliveries().filter(event__incident=incident).order_by("event_id", "id")
+    deliveries = delivery_log().filter(event__incident=incident).order_by("event_id", "id")
     return deliveries.filter(status=status) if status is not None else deliveries
 
 
@@ -77,7 +67,7 @@ def list_incident_deliveries(
 def list_subscriber_deliveries(request: HttpRequest, subscriber_id: str) -> Any:
     """Newest first: what the subscriber was sent, and what its mail server or provider said."""
     subscriber = get_for_key(request, SUBSCRIBERS, subscriber_id)
-    return _deliveries().filter(subscriber=subscriber).order_by("-created_at", "-id")
+    return delivery_log().filter(subscriber=subscriber).order_by("-created_at", "-id")
 
 
 @router.get("/providers", response={200: ProvidersOut, **ERROR_RESPONSES})

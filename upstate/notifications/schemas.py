@@ -42,10 +42,6 @@ class AttemptOut(Schema):
     error: str
     response: str
 
-    @staticmethod
-    def resolve_at(attempt: Attempt) -> object:
-        return attempt.at
-
 
 class DeliveryOut(Schema):
     id: str
@@ -139,4 +135,3 @@ class ProvidersOut(Schema):
     @staticmethod
     def resolve_whatsapp_access_token_set(config: ProviderConfig) -> bool:
         return bool(config.whatsapp_access_token)
-

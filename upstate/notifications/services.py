@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from upstate.audit.services import record
@@ -575,6 +575,33 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
 
 def open_deliveries(event: Event) -> int:
     return Delivery.objects.filter(event=event, status__in=OPEN_DELIVERY_STATES).count()
+
+
+# --- The delivery log (dashboard and API) ---------------------------------------------------
+
+
+def delivery_log() -> QuerySet[Delivery]:
+    """Deliveries with what the log shows of them: event, recipient, failed attempts."""
+    related = ("event__incident", "event__maintenance", "subscriber", "member__user")
+    return Delivery.objects.select_related(*related).prefetch_related("failures")
+
+
+def incident_notifications(incident: Incident) -> list[Event]:
+    """The incident's notifications, oldest first, each with `counts`: its copies by delivery
+    status."""
+    events = list(Event.objects.filter(incident=incident).order_by("created_at", "id"))
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        Delivery.objects.filter(event__incident=incident)
+        .values_list("event_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for event_id, status, n in rows:
+        counts[event_id][status] = n
+    for event in events:
+        event.counts = counts[event.id]
+    return events
 
 
 # --- Provider settings -----------------------------------------------------------------------

@@ -3,8 +3,6 @@ every page to a responder), and the organization's SMS and WhatsApp providers.""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,8 +13,12 @@ from django.views.decorators.cache import never_cache
 from upstate.dashboard.access import get_for_member, member_context
 from upstate.incidents.models import Incident
 from upstate.notifications.forms import ProviderForm
-from upstate.notifications.models import Delivery, Event, ProviderConfig
-from upstate.notifications.services import configure_providers
+from upstate.notifications.models import ProviderConfig
+from upstate.notifications.services import (
+    configure_providers,
+    delivery_log,
+    incident_notifications,
+)
 
 PER_PAGE = 100
 
@@ -26,24 +28,13 @@ def incident_deliveries(request: HttpRequest, org_slug: str, code: str) -> HttpR
     incident, _ = get_for_member(
         request, Incident.objects.select_related("page"), org_slug=org_slug, code=code
     )
-    events = list(Event.objects.filter(incident=incident).order_by("created_at", "id"))
-    deliveries = (
-        Delivery.objects.filter(event__incident=incident)
-        .select_related("subscriber", "member__user", "event")
-        .prefetch_related("failures")
-        .order_by("event_id", "id")
-    )
+    deliveries = delivery_log().filter(event__incident=incident).order_by("event_id", "id")
     status = request.GET.get("status", "")
     if status:
         deliveries = deliveries.filter(status=status)
-    counts = Counter(
-        Delivery.objects.filter(event__incident=incident).values_list("event_id", "status")
-    )
-    for event in events:
-        event.counts = {s: n for (eid, s), n in counts.items() if eid == event.id}
     context = {
         "incident": incident,
-        "events": events,
+        "events": incident_notifications(incident),
         "deliveries": Paginator(deliveries, PER_PAGE).get_page(request.GET.get("page")),
         "status": status,
     }
