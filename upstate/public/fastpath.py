@@ -204,7 +204,8 @@ class SnapshotApp:
         dirs = self._dirs
         if dirs[0] is not root:
             base = os.fspath(root)
-            dirs = (root, os.path.join(base, "by-slug", ""), os.path.join(base, "by-host", ""))
+            slugs, hosts = snapshots.SLUG_LINKS, snapshots.HOST_LINKS
+            dirs = (root, os.path.join(base, slugs, ""), os.path.join(base, hosts, ""))
             self._dirs = dirs
         return dirs
 

@@ -7,8 +7,9 @@ Layout under ``settings.SNAPSHOT_DIR``::
     by-slug/<slug>             symlink to the page file, only while the page is public
     by-host/<custom domain>    the same, for pages with a custom domain
 
-The fast path (``fastpath.py``) resolves a request to a file with one ``stat`` and serves the
-bytes it holds; nothing public renders a template or queries the database per request.
+The fast path (``fastpath.py``) resolves a request to a link, serves the bytes of the file it
+points to from memory, and looks at the file again only now and then (see there); nothing
+public renders a template or queries the database per request.
 """
 
 from __future__ import annotations
@@ -127,12 +128,15 @@ def page_file(page_code: str) -> Path:
     return _root() / "pages" / f"{page_code}.snap"
 
 
+SLUG_LINKS, HOST_LINKS = "by-slug", "by-host"
+
+
 def slug_link(slug: str) -> Path:
-    return _root() / "by-slug" / slug
+    return _root() / SLUG_LINKS / slug
 
 
 def host_link(host: str) -> Path:
-    return _root() / "by-host" / host.lower()
+    return _root() / HOST_LINKS / host.lower()
 
 
 def render_documents(page: StatusPage) -> dict[str, Body]:
