@@ -114,20 +114,14 @@ def _build() -> Organization:
 def _components(page: StatusPage) -> dict[str, Component]:
     # The platform is older than the demo: its uptime bars count the whole 90 days.
     since = timezone.localdate() - timedelta(days=DEMO_AGE_DAYS)
-    made: dict[str, Component] = {}
-    for group_name, names in GROUPS.items():
-        group = pages.create_group(page=page, name=group_name)
-        for name in names:
-            made[name] = pages.create_component(
-                page=page,
-                name=name,
-                group=group,
-                start_date=since,
-                keywords=KEYWORDS.get(name, ""),
-            )
-    for name in UNGROUPED:
-        made[name] = pages.create_component(page=page, name=name, start_date=since)
-    return made
+    groups = {name: pages.create_group(page=page, name=name) for name in GROUPS}
+    placed = [(groups[g], name) for g, names in GROUPS.items() for name in names]
+    return {
+        name: pages.create_component(
+            page=page, name=name, group=group, start_date=since, keywords=KEYWORDS.get(name, "")
+        )
+        for group, name in [*placed, *((None, name) for name in UNGROUPED)]
+    }
 
 
 def _backdate(incident: Incident, times: list[datetime], **fields: datetime | None) -> None:

@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from upstate.pages.models import ComponentGroup, ComponentStatus, StatusPage
+from upstate.pages.models import KEYWORDS_MAX, ComponentGroup, ComponentStatus, StatusPage
 
 
 @cache
@@ -24,7 +24,7 @@ class ComponentForm(forms.Form):
     )
     keywords = forms.CharField(
         required=False,
-        max_length=500,
+        max_length=KEYWORDS_MAX,
         label="Words customers use for it",
         help_text="Comma-separated, e.g. “the bot, workspace app” for a Slack integration. "
         "Matching customer messages to incidents reads them; the public page does not show "
