@@ -1,0 +1,180 @@
+"""Train the query adapter that incident matching ships with.
+
+Run by a maintainer when the training set or the model changes (the result is committed under
+upstate/awareness/model/):
+
+    .venv/bin/python scripts/train_match_adapter.py
+
+It reads bench/match_train.json: sets of incidents as one status page would have them live at
+once, each with customer messages that belong to one of them or to none. That set was written
+apart from the evaluation set (bench/match_eval.json), which this script never reads, so
+bench/match.py measures the adapter on incidents and messages it has not seen.
+
+The adapter is a 384 x 384 matrix W: a message's reading vector q becomes W q / |W q|. Training
+minimises, for every message, the cross-entropy of the softmax of cos(W q, incident) / tau over
+the incidents of its set (an incident's vector being the mean of its passage vectors, as the
+matcher scores it), plus lambda * |W - I|^2, which keeps W near the model's own space. Lambda
+and tau are chosen by leave-one-set-out cross-validation on the training sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN = ROOT / "bench" / "match_train.json"
+OUT_DIR = ROOT / "upstate" / "awareness" / "model"
+LAMBDAS = (0.001, 0.002, 0.005, 0.01)
+TAUS = (0.03, 0.05, 0.1)
+STEPS = 300
+LEARNING_RATE = 0.01
+
+
+@dataclass
+class TrainingSet:
+    name: str
+    incidents: np.ndarray  # (incidents, dim): mean passage vector of each
+    messages: np.ndarray  # (messages, dim): reading vectors of the messages of an incident
+    labels: np.ndarray  # (messages,): the row in `incidents` each message belongs to
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def fit(sets: list[TrainingSet], lam: float, tau: float, steps: int = STEPS) -> np.ndarray:
+    """W, by Adam on the mean cross-entropy plus lam * |W - I|^2."""
+    dim = sets[0].incidents.shape[1]
+    identity = np.eye(dim)
+    w = identity.copy()
+    first, second = np.zeros_like(w), np.zeros_like(w)
+    count = sum(len(s.labels) for s in sets)
+    for step in range(1, steps + 1):
+        grad = 2 * lam * (w - identity)
+        for s in sets:
+            u = s.messages @ w.T
+            norms = np.linalg.norm(u, axis=1, keepdims=True)
+            q = u / norms
+            logits = (q @ s.incidents.T) / tau
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(len(s.labels)), s.labels] -= 1  # d loss / d logits
+            d_q = (p / tau) @ s.incidents
+            # through the normalisation: only the part of d_q across q moves it
+            d_u = (d_q - (d_q * q).sum(axis=1, keepdims=True) * q) / norms
+            grad += d_u.T @ s.messages / count
+        first = 0.9 * first + 0.1 * grad
+        second = 0.999 * second + 0.001 * grad**2
+        corrected = np.sqrt(second / (1 - 0.999**step)) + 1e-8
+        w -= LEARNING_RATE * (first / (1 - 0.9**step)) / corrected
+    return w
+
+
+def top1(w: np.ndarray, s: TrainingSet) -> float:
+    """Share of the set's messages whose closest incident (after W) is their own."""
+    scores = _unit(s.messages @ w.T) @ s.incidents.T
+    return float((scores.argmax(axis=1) == s.labels).mean())
+
+
+def cross_validate(sets: list[TrainingSet], lam: float, tau: float) -> list[float]:
+    """Top-1 on each set, with W trained on the others."""
+    return [
+        top1(fit([s for j, s in enumerate(sets) if j != i], lam, tau), held)
+        for i, held in enumerate(sets)
+    ]
+
+
+def _setup_django() -> None:
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["UPSTATE_DATA_DIR"] = tempfile.mkdtemp(prefix="upstate-train-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "upstate.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def embed_set(raw: dict) -> TrainingSet:
+    """Vectors exactly as the matcher computes them: incidents through the indexing path's
+    passages, messages through the query reading without the adapter."""
+    from upstate.awareness import documents, matcher
+    from upstate.awareness.embedding import get_embedder
+    from upstate.pages.models import Component
+
+    embedder = get_embedder()
+    rows = {}
+    vectors = []
+    for incident in raw["incidents"]:
+        components = [
+            documents._component_text(Component(name=c["name"], description=c["description"]))
+            for c in incident["components"]
+        ]
+        texts = documents._read_as_passages(
+            incident["title"],
+            components,
+            incident["updates"][: documents.MAX_UPDATES],
+            raw["page"],
+        )
+        rows[incident["id"]] = len(vectors)
+        vectors.append(embedder.embed(texts).mean(axis=0))
+    belonging = [m for m in raw["messages"] if m["incident"] is not None]
+    return TrainingSet(
+        name=raw["name"],
+        incidents=np.array(vectors, dtype=np.float64),
+        messages=np.array(
+            [matcher.embed_query(m["text"], adapted=False).reading for m in belonging],
+            dtype=np.float64,
+        ),
+        labels=np.array([rows[m["incident"]] for m in belonging]),
+    )
+
+
+def main() -> None:
+    _setup_django()
+    data = TRAIN.read_bytes()
+    raw_sets = json.loads(data)["sets"]
+    sets = []
+    for n, raw in enumerate(raw_sets, 1):
+        print(f"embedding set {n}/{len(raw_sets)} ({raw['name']})", flush=True)
+        sets.append(embed_set(raw))
+    dim = sets[0].incidents.shape[1]
+    baseline = [top1(np.eye(dim), s) for s in sets]
+    print(f"\ntop-1 per held-out set without the adapter: {np.mean(baseline):.1%}")
+    print("lambda   tau   top-1 on the held-out set (mean over sets)", flush=True)
+    results = {}
+    for lam, tau in itertools.product(LAMBDAS, TAUS):
+        results[(lam, tau)] = float(np.mean(cross_validate(sets, lam, tau)))
+        print(f"{lam:6.3f}  {tau:4.2f}  {results[(lam, tau)]:6.1%}", flush=True)
+    # ties go to the stronger pull towards the identity
+    lam, tau = max(results, key=lambda k: (round(results[k], 6), k[0]))
+    print(f"\ntraining on all sets with lambda {lam}, tau {tau}", flush=True)
+    w = fit(sets, lam, tau).astype(np.float32)
+    target = OUT_DIR / "query-adapter.npy"
+    np.save(target, w)
+    with open(target, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    manifest = {
+        "sha256": digest,
+        "trained_on": "bench/match_train.json",
+        "trained_on_sha256": hashlib.sha256(data).hexdigest(),
+        "lambda": lam,
+        "tau": tau,
+        "steps": STEPS,
+        "held_out_top1": round(results[(lam, tau)], 4),
+        "held_out_top1_without": round(float(np.mean(baseline)), 4),
+    }
+    (OUT_DIR / "query-adapter.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"wrote {target.name} ({target.stat().st_size / 1e3:.0f} kB) and query-adapter.json")
+
+
+if __name__ == "__main__":
+    main()
