@@ -13,7 +13,9 @@ incident services (so the worker's indexing path computes their vectors), and as
 - p50/p95 wall time per match request with 100 active incidents (the set's, plus fillers),
   against a baseline measured in the same run: an authenticated API request that lists one
   incident (`GET /api/v1/incidents?limit=1`);
-- the process's resident memory after the model has loaded.
+- the process's resident memory after the model has loaded;
+- the same accuracy figures with messages read without the query adapter (the baseline the
+  adapter is measured against).
 
 --calibrate also prints the grid of lexical weights and thresholds the constants in
 upstate/awareness/matcher.py were chosen from, and the threshold fitted on one half of the
@@ -119,14 +121,16 @@ def add_fillers(page: object, count: int) -> None:
         create_incident(page=page, title=symptom.format(area=area).capitalize(), notify=False)
 
 
-def evaluate(eval_set: dict, page: object, names: dict[int, str]) -> list:
-    """(message, incident name per key, matcher.Scores) for every message of the set."""
+def evaluate(eval_set: dict, page: object, names: dict[int, str], adapted: bool = True) -> list:
+    """(message, incident name per key, matcher.Scores) for every message of the set;
+    `adapted=False` reads the messages without the query adapter."""
     from upstate.awareness import matcher
 
     scope = matcher.Scope(org_id=page.org_id)
     rows = []
     for m in eval_set["messages"]:
-        scores = matcher.raw_scores(m["text"], scope)
+        query = matcher.embed_query(m["text"], adapted=adapted)
+        scores = matcher.raw_scores(m["text"], scope, query)
         ids = [names.get(key[1]) if key[0] == "incident" else None for key in scores.keys]
         rows.append((m, ids, scores))
     return rows
@@ -272,6 +276,16 @@ def main() -> None:
         print(f"false positives (messages of no incident) {f['fpr']:6.1%}   target <= 5 %")
         print(f"linked automatically, right            {f['linked']:6.1%}")
         print(f"linked automatically, wrong            {f['wrong_links']:6.1%}")
+        plain = figures(
+            evaluate(eval_set, page, names, adapted=False),
+            matcher.LEXICAL_WEIGHT,
+            matcher.MATCH_THRESHOLD,
+            matcher.LINK_THRESHOLD,
+        )
+        print(
+            f"without the query adapter: top-1 {plain['top1']:.1%}, returned and right "
+            f"{plain['recall']:.1%}, false positives {plain['fpr']:.1%}"
+        )
         if args.calibrate:
             calibrate(rows)
             held_out(rows)

@@ -3,6 +3,11 @@
 The shipped back-end runs all-MiniLM-L6-v2 (int8) under ONNX Runtime on one thread, from the
 files in ./model: nothing is downloaded. The model loads once per process, on first use, and
 is shared by every thread of that process.
+
+Customers describe what they see ("the spinner goes forever") where status updates describe
+causes ("elevated response times on sign-in"). A linear map of message vectors, learned from
+bench/match_train.json by scripts/train_match_adapter.py, moves a message towards how its
+incident would be written; incident vectors stay as the model makes them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import numpy as np
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 DIMENSIONS = 384
 MAX_TOKENS = 256  # what all-MiniLM-L6-v2 was trained with; longer text is cut
+ADAPTER_FILE = "query-adapter.npy"
+ADAPTER_MANIFEST = "query-adapter.json"
 
 
 class Embedder(Protocol):
@@ -26,6 +33,11 @@ class Embedder(Protocol):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """float32 (len(texts), DIMENSIONS), each row L2-normalised (dot product = cosine)."""
+        ...
+
+    def adapt(self, vectors: np.ndarray) -> np.ndarray:
+        """Message vectors mapped towards how incidents are written, still unit length; a
+        back-end without a trained map returns them unchanged."""
         ...
 
 
@@ -39,15 +51,19 @@ class OnnxMiniLM:
         from tokenizers import Tokenizer
 
         manifest = json.loads((model_dir / "manifest.json").read_text())
+        adapter = json.loads((model_dir / ADAPTER_MANIFEST).read_text())
         model_path = model_dir / "minilm-l6-v2.int8.onnx"
-        # The files are what the export script wrote, not a truncated or swapped copy.
-        for path, digest in (
-            (model_path, manifest["onnx_sha256"]),
-            (model_dir / "tokenizer.json", manifest["tokenizer_sha256"]),
+        # The files are what the export and training scripts wrote, not a truncated or
+        # swapped copy.
+        for path, digest, written_by in (
+            (model_path, manifest["onnx_sha256"], "manifest.json"),
+            (model_dir / "tokenizer.json", manifest["tokenizer_sha256"], "manifest.json"),
+            (model_dir / ADAPTER_FILE, adapter["sha256"], ADAPTER_MANIFEST),
         ):
             with open(path, "rb") as f:
                 if hashlib.file_digest(f, "sha256").hexdigest() != digest:
-                    raise RuntimeError(f"{path.name} does not match manifest.json")
+                    raise RuntimeError(f"{path.name} does not match {written_by}")
+        self.query_map = np.load(model_dir / ADAPTER_FILE).astype(np.float32)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         # tokenizer.json pads every text to 128 tokens; one text per run needs no padding.
@@ -69,6 +85,9 @@ class OnnxMiniLM:
         for row, text in enumerate(texts):
             vectors[row] = self._embed_one(text)
         return vectors
+
+    def adapt(self, vectors: np.ndarray) -> np.ndarray:
+        return unit(np.asarray(vectors, dtype=np.float32) @ self.query_map.T)
 
     def _embed_one(self, text: str) -> np.ndarray:
         encoded = self.tokenizer.encode(text)
@@ -92,6 +111,12 @@ def get_embedder() -> Embedder:
             if _embedder is None:
                 _embedder = OnnxMiniLM()
     return _embedder
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Each row (or the one vector) scaled to length 1."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

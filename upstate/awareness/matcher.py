@@ -27,7 +27,7 @@ import numpy as np
 from django.db.models import Prefetch
 
 from upstate.awareness.documents import passage_vectors
-from upstate.awareness.embedding import get_embedder
+from upstate.awareness.embedding import get_embedder, unit
 from upstate.awareness.lexical import STOPWORDS, LexicalIndex, terms
 from upstate.awareness.models import IncidentDocument, MaintenanceDocument
 from upstate.incidents.models import ACTIVE_STATUSES, Incident, IncidentComponent, Visibility
@@ -178,19 +178,23 @@ class Query:
     reading: np.ndarray
 
 
-def embed_query(text: str) -> Query:
-    """The reading is the mean of the message as written and of its content words alone.
-    Customers wrap the symptom in chatter ("hi, is something wrong today?") that pulls the
-    vector towards every incident alike; the content words keep the symptom, the message as
-    written keeps what dropping words loses (negations, word order)."""
+def embed_query(text: str, *, adapted: bool = True) -> Query:
+    """The reading is the mean of the message as written and of its content words alone,
+    moved by the embedder's adapter towards how incidents are written (`adapted=False`
+    leaves that out, for the benchmark's comparison). Customers wrap the symptom in chatter
+    ("hi, is something wrong today?") that pulls the vector towards every incident alike;
+    the content words keep the symptom, the message as written keeps what dropping words
+    loses (negations, word order)."""
     text = text[:MAX_TEXT]
     content = _content_words(text)
+    embedder = get_embedder()
     if not content or content == text:
-        written = get_embedder().embed([text])[0]
-        return Query(written=written, reading=written)
-    written, words_only = get_embedder().embed([text, content])
-    reading = written + words_only
-    return Query(written=written, reading=reading / max(float(np.linalg.norm(reading)), 1e-9))
+        written = embedder.embed([text])[0]
+        reading = written
+    else:
+        written, words_only = embedder.embed([text, content])
+        reading = unit(written + words_only)
+    return Query(written=written, reading=embedder.adapt(reading) if adapted else reading)
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+import shutil
 
-from upstate.awareness.embedding import DIMENSIONS, get_embedder
+import numpy as np
+import pytest
+
+from upstate.awareness.embedding import DIMENSIONS, MODEL_DIR, OnnxMiniLM, get_embedder
 
 AUTH = (
     "Authentication latency degraded. Affected: Login, SSO. We are investigating elevated "
@@ -42,20 +45,29 @@ def test_batch_and_single_agree():
     assert np.array_equal(batch, single)
 
 
-def test_a_damaged_model_file_is_refused(tmp_path):
-    import shutil
-
-    import pytest
-
-    from upstate.awareness.embedding import MODEL_DIR, OnnxMiniLM
-
-    for name in ("manifest.json", "tokenizer.json", "minilm-l6-v2.int8.onnx"):
-        shutil.copyfile(MODEL_DIR / name, tmp_path / name)
-    with open(tmp_path / "minilm-l6-v2.int8.onnx", "r+b") as f:
+@pytest.mark.parametrize(
+    "damaged, written_by",
+    [
+        ("minilm-l6-v2.int8.onnx", "manifest.json"),
+        ("tokenizer.json", "manifest.json"),
+        ("query-adapter.npy", "query-adapter.json"),
+    ],
+)
+def test_a_damaged_model_file_is_refused(tmp_path, damaged, written_by):
+    for path in MODEL_DIR.iterdir():
+        shutil.copyfile(path, tmp_path / path.name)
+    with open(tmp_path / damaged, "r+b") as f:
         f.seek(1000)
         f.write(b"\x00\x01\x02")
-    with pytest.raises(RuntimeError, match="does not match manifest.json"):
+    with pytest.raises(RuntimeError, match=f"{damaged} does not match {written_by}"):
         OnnxMiniLM(tmp_path)
+
+
+def test_the_copied_model_loads(tmp_path):
+    # the refusal above is about the damage, not about loading from another folder
+    for path in MODEL_DIR.iterdir():
+        shutil.copyfile(path, tmp_path / path.name)
+    assert OnnxMiniLM(tmp_path).embed(["x"]).shape == (1, DIMENSIONS)
 
 
 def test_loading_the_model_writes_nothing_under_home(tmp_path):

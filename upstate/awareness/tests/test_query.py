@@ -14,7 +14,7 @@ def test_content_words_drop_the_chatter():
 
 
 def test_the_reading_averages_the_message_and_its_content_words():
-    query = matcher.embed_query("hi, my invoices page is blank")
+    query = matcher.embed_query("hi, my invoices page is blank", adapted=False)
     written, words = get_embedder().embed(["hi, my invoices page is blank", "invoices page blank"])
     assert np.allclose(query.written, written)
     expected = (written + words) / np.linalg.norm(written + words)
@@ -22,8 +22,18 @@ def test_the_reading_averages_the_message_and_its_content_words():
     assert abs(float(np.linalg.norm(query.reading)) - 1.0) < 1e-5
 
 
+def test_the_adapter_moves_the_reading_and_keeps_it_unit_length():
+    plain = matcher.embed_query("hi, my invoices page is blank", adapted=False)
+    adapted = matcher.embed_query("hi, my invoices page is blank")
+    assert np.allclose(adapted.written, plain.written)
+    assert np.allclose(adapted.reading, get_embedder().adapt(plain.reading), atol=1e-6)
+    assert abs(float(np.linalg.norm(adapted.reading)) - 1.0) < 1e-5
+    # a learned map, not the identity, yet still close to the model's own space
+    assert 0.5 < float(adapted.reading @ plain.reading) < 0.9999
+
+
 def test_a_message_of_content_words_only_is_embedded_once():
-    query = matcher.embed_query("webhooks delayed")
+    query = matcher.embed_query("webhooks delayed", adapted=False)
     assert query.reading is query.written
 
 
