@@ -4,10 +4,15 @@ The shipped back-end runs all-MiniLM-L6-v2 (int8) under ONNX Runtime on one thre
 files in ./model: nothing is downloaded. The model loads once per process, on first use, and
 is shared by every thread of that process.
 
-Customers describe what they see ("the spinner goes forever") where status updates describe
-causes ("elevated response times on sign-in"). A linear map of message vectors, learned from
-bench/match_train.json by scripts/train_match_adapter.py, moves a message towards how its
-incident would be written; incident vectors stay as the model makes them.
+Two small parts are learned from bench/match_train.json by scripts/train_matcher.py:
+
+- the query adapter: customers describe what they see ("the spinner goes forever") where status
+  updates describe causes ("elevated response times on sign-in"); a linear map of message
+  vectors moves a message towards how its incident would be written (incident vectors stay as
+  the model makes them);
+- the report classifier: whether a message reports that something is wrong at all. A question
+  about a feature ("can the Slack app post to a private channel?") is close in meaning to an
+  incident on that feature, yet it is not about the incident.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 DIMENSIONS = 384
 MAX_TOKENS = 256  # what all-MiniLM-L6-v2 was trained with; longer text is cut
 ADAPTER_FILE = "query-adapter.npy"
-ADAPTER_MANIFEST = "query-adapter.json"
+REPORT_FILE = "report-classifier.npy"  # the weights, then the bias, of a logistic regression
+TRAINED_MANIFEST = "trained.json"
 
 
 class Embedder(Protocol):
@@ -40,6 +46,11 @@ class Embedder(Protocol):
         back-end without a trained map returns them unchanged."""
         ...
 
+    def report_probability(self, vectors: np.ndarray) -> np.ndarray:
+        """For each message vector (as written, not adapted), the probability that the
+        message reports a problem rather than asks a question."""
+        ...
+
 
 class OnnxMiniLM:
     name = "all-MiniLM-L6-v2-int8"
@@ -51,19 +62,24 @@ class OnnxMiniLM:
         from tokenizers import Tokenizer
 
         manifest = json.loads((model_dir / "manifest.json").read_text())
-        adapter = json.loads((model_dir / ADAPTER_MANIFEST).read_text())
+        trained = json.loads((model_dir / TRAINED_MANIFEST).read_text())
         model_path = model_dir / "minilm-l6-v2.int8.onnx"
         # The files are what the export and training scripts wrote, not a truncated or
         # swapped copy.
         for path, digest, written_by in (
             (model_path, manifest["onnx_sha256"], "manifest.json"),
             (model_dir / "tokenizer.json", manifest["tokenizer_sha256"], "manifest.json"),
-            (model_dir / ADAPTER_FILE, adapter["sha256"], ADAPTER_MANIFEST),
+            *(
+                (model_dir / name, trained[name]["sha256"], TRAINED_MANIFEST)
+                for name in (ADAPTER_FILE, REPORT_FILE)
+            ),
         ):
             with open(path, "rb") as f:
                 if hashlib.file_digest(f, "sha256").hexdigest() != digest:
                     raise RuntimeError(f"{path.name} does not match {written_by}")
         self.query_map = np.load(model_dir / ADAPTER_FILE).astype(np.float32)
+        report = np.load(model_dir / REPORT_FILE).astype(np.float32)
+        self.report_weights, self.report_bias = report[:-1], float(report[-1])
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         # tokenizer.json pads every text to 128 tokens; one text per run needs no padding.
@@ -88,6 +104,10 @@ class OnnxMiniLM:
 
     def adapt(self, vectors: np.ndarray) -> np.ndarray:
         return unit(np.asarray(vectors, dtype=np.float32) @ self.query_map.T)
+
+    def report_probability(self, vectors: np.ndarray) -> np.ndarray:
+        logits = np.asarray(vectors, dtype=np.float32) @ self.report_weights + self.report_bias
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def _embed_one(self, text: str) -> np.ndarray:
         encoded = self.tokenizer.encode(text)

@@ -4,7 +4,12 @@ confidence from 0 to 1.
 closeness  = mean passage cosine of the message's reading (see embed_query)
              + LEXICAL_WEIGHT * squashed BM25 (exact words)         -> which incidents, in order
 confidence = clip((cosine of the message as written with the incident's whole passage
-             + LEXICAL_WEIGHT * squashed BM25 - FLOOR) / SPAN, 0, 1) -> whether to show them
+             + LEXICAL_WEIGHT * squashed BM25 - FLOOR) / SPAN, 0, 1)
+             * probability that the message reports a problem          -> whether to show them
+
+The last factor keeps questions about a feature ("can the Slack app post to a private
+channel?") from matching an incident on that feature: they read close to it, but are not
+about it (see embedding.py).
 
 Ranking and confidence read differently on purpose: the mean over passages separates
 neighbouring incidents better, while the whole passage against the message as written keeps
@@ -37,8 +42,8 @@ LEXICAL_WEIGHT = 0.10
 FLOOR = 0.25
 SPAN = 0.30
 # Shown as a match at or above this confidence; linked automatically at or above LINK.
-MATCH_THRESHOLD = 0.40
-LINK_THRESHOLD = 0.60
+MATCH_THRESHOLD = 0.30
+LINK_THRESHOLD = 0.50
 # Listed as a "possible match" in the dashboard from this confidence on.
 POSSIBLE_THRESHOLD = 0.25
 MAX_TEXT = 2000
@@ -176,6 +181,7 @@ class Query:
 
     written: np.ndarray
     reading: np.ndarray
+    report: float  # the probability that the message reports a problem
 
 
 def embed_query(text: str, *, adapted: bool = True) -> Query:
@@ -194,7 +200,11 @@ def embed_query(text: str, *, adapted: bool = True) -> Query:
     else:
         written, words_only = embedder.embed([text, content])
         reading = unit(written + words_only)
-    return Query(written=written, reading=embedder.adapt(reading) if adapted else reading)
+    return Query(
+        written=written,
+        reading=embedder.adapt(reading) if adapted else reading,
+        report=float(embedder.report_probability(written)),
+    )
 
 
 @dataclass
@@ -205,13 +215,14 @@ class Scores:
     means: np.ndarray  # the reading's mean passage cosine
     cosines: np.ndarray  # the message as written against the whole passage
     lexical: np.ndarray  # squashed BM25
+    report: float  # the probability that the message reports a problem
 
     def closeness(self, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
         """What the incidents are ranked by."""
         return self.means + weight * self.lexical
 
     def confidences(self, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
-        return combine(self.cosines, self.lexical, weight)
+        return combine(self.cosines, self.lexical, self.report, weight)
 
 
 def raw_scores(text: str, scope: Scope, query: Query | None = None) -> Scores:
@@ -219,7 +230,7 @@ def raw_scores(text: str, scope: Scope, query: Query | None = None) -> Scores:
     vectors when the caller has them already."""
     index = _index(scope)
     if not index.keys:
-        return Scores([], np.zeros(0), np.zeros(0), np.zeros(0))
+        return Scores([], np.zeros(0), np.zeros(0), np.zeros(0), 0.0)
     text = text[:MAX_TEXT]
     query = embed_query(text) if query is None else query
     return Scores(
@@ -227,11 +238,17 @@ def raw_scores(text: str, scope: Scope, query: Query | None = None) -> Scores:
         means=score_vectors(index.vectors, index.owners, len(index.keys), query.reading),
         cosines=index.vectors[index.wholes] @ query.written,
         lexical=index.lexical.scores(text),
+        report=query.report,
     )
 
 
-def combine(cosines: np.ndarray, lexical: np.ndarray, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
-    return confidence(cosines + weight * lexical)
+def combine(
+    cosines: np.ndarray,
+    lexical: np.ndarray,
+    report: np.ndarray | float,
+    weight: float = LEXICAL_WEIGHT,
+) -> np.ndarray:
+    return confidence(cosines + weight * lexical) * report
 
 
 def _subjects(keys: list[Key]) -> dict[Key, Incident | Maintenance]:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from upstate.audit.services import record
 from upstate.awareness import matcher
-from upstate.awareness.embedding import to_bytes
+from upstate.awareness.embedding import get_embedder, to_bytes
 from upstate.awareness.models import (
     Conversation,
     ConversationLink,
@@ -153,7 +153,8 @@ def possible_conversations(
     cosines = vectors @ passage_vectors(document)[0]
     lexical = LexicalIndex([document.text])
     bm25 = np.array([lexical.scores(c.text)[0] for c in recent], dtype=np.float32)
-    confidences = matcher.combine(cosines, bm25)
+    reports = get_embedder().report_probability(vectors)
+    confidences = matcher.combine(cosines, bm25, reports)
     ranked = sorted(
         ((c, float(s)) for c, s in zip(recent, confidences, strict=True)),
         key=lambda pair: -pair[1],

@@ -42,6 +42,15 @@ def test_an_unrelated_question_matches_nothing(client, viewer, live):
     assert response.json()["matches"] == []
 
 
+def test_a_question_about_the_feature_of_a_live_incident_is_not_a_report(client, viewer, live):
+    # close in meaning to the login incident, but nobody says anything is wrong
+    api = Api(client, viewer)
+    question = api.post("/match", {"text": "how do I set up two-step login for my account?"})
+    assert question.json()["matches"] == []
+    report = api.post("/match", {"text": "logging in takes forever and then errors"})
+    assert _titles(report)[0] == "Authentication latency degraded"
+
+
 def test_resolved_incidents_are_not_matched(client, viewer, live, page):
     from upstate.incidents.services import post_update
 

@@ -50,7 +50,8 @@ def test_batch_and_single_agree():
     [
         ("minilm-l6-v2.int8.onnx", "manifest.json"),
         ("tokenizer.json", "manifest.json"),
-        ("query-adapter.npy", "query-adapter.json"),
+        ("query-adapter.npy", "trained.json"),
+        ("report-classifier.npy", "trained.json"),
     ],
 )
 def test_a_damaged_model_file_is_refused(tmp_path, damaged, written_by):

@@ -42,3 +42,18 @@ def test_the_mean_passage_cosine_per_incident():
     owners = np.array([0, 0, 1])
     scores = matcher.score_vectors(vectors, owners, 2, np.array([1, 0], dtype=np.float32))
     assert np.allclose(scores, [0.5, 1.0])
+
+
+def test_a_report_reads_as_one_and_a_question_does_not():
+    reports = ["your login keeps timing out", "the dashboard is blank since this morning"]
+    questions = ["how do I change my avatar?", "can I pay by invoice instead of card?"]
+    for text in reports:
+        assert matcher.embed_query(text).report > 0.8, text
+    for text in questions:
+        assert matcher.embed_query(text).report < 0.2, text
+
+
+def test_the_confidence_is_scaled_by_the_report_probability():
+    assert np.allclose(
+        matcher.combine(np.array([0.55, 0.55]), np.zeros(2), np.array([1.0, 0.5])), [1.0, 0.5]
+    )
