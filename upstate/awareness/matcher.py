@@ -9,7 +9,7 @@ confidence = clip((cosine of the message as written with the incident's whole pa
 
 The last factor keeps questions about a feature ("can the Slack app post to a private
 channel?") from matching an incident on that feature: they read close to it, but are not
-about it (see embedding.py).
+about it (see embedding.py). A word or two is taken for a report (see report_probability).
 
 Ranking and confidence read differently on purpose: the mean over passages separates
 neighbouring incidents better, while the whole passage against the message as written keeps
@@ -47,6 +47,7 @@ LINK_THRESHOLD = 0.50
 # Listed as a "possible match" in the dashboard from this confidence on.
 POSSIBLE_THRESHOLD = 0.25
 MAX_TEXT = 2000
+KEYWORD_QUERY_WORDS = 2  # up to this many words, a message is taken for a report
 _QUERY_WORD = re.compile(r"[\w']+")
 
 
@@ -203,8 +204,16 @@ def embed_query(text: str, *, adapted: bool = True) -> Query:
     return Query(
         written=written,
         reading=embedder.adapt(reading) if adapted else reading,
-        report=float(embedder.report_probability(written)),
+        report=float(report_probability([text], written[None, :])[0]),
     )
+
+
+def report_probability(texts: list[str], written: np.ndarray) -> np.ndarray:
+    """For each message (its text and its vector as written), the probability that it
+    reports a problem. A word or two ("webhooks", "sso") names a feature rather than asks or
+    reports anything: while an incident is live on it, that incident is the answer."""
+    short = np.array([len(_QUERY_WORD.findall(t)) <= KEYWORD_QUERY_WORDS for t in texts])
+    return np.where(short, 1.0, get_embedder().report_probability(written))
 
 
 @dataclass

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from upstate.audit.services import record
 from upstate.awareness import matcher
-from upstate.awareness.embedding import get_embedder, to_bytes
+from upstate.awareness.embedding import to_bytes
 from upstate.awareness.models import (
     Conversation,
     ConversationLink,
@@ -153,7 +153,7 @@ def possible_conversations(
     cosines = vectors @ passage_vectors(document)[0]
     lexical = LexicalIndex([document.text])
     bm25 = np.array([lexical.scores(c.text)[0] for c in recent], dtype=np.float32)
-    reports = get_embedder().report_probability(vectors)
+    reports = matcher.report_probability([c.text for c in recent], vectors)
     confidences = matcher.combine(cosines, bm25, reports)
     ranked = sorted(
         ((c, float(s)) for c, s in zip(recent, confidences, strict=True)),

@@ -51,6 +51,11 @@ def test_a_question_about_the_feature_of_a_live_incident_is_not_a_report(client,
     assert _titles(report)[0] == "Authentication latency degraded"
 
 
+def test_a_bare_feature_name_finds_its_live_incident(client, viewer, live):
+    response = Api(client, viewer).post("/match", {"text": "login"})
+    assert _titles(response)[:1] == ["Authentication latency degraded"]
+
+
 def test_resolved_incidents_are_not_matched(client, viewer, live, page):
     from upstate.incidents.services import post_update
 

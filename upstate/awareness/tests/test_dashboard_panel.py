@@ -100,3 +100,19 @@ def test_another_organizations_conversation_cannot_be_linked(
     assert not ConversationLink.objects.exists()
     html = client.get(_panel_url(login_incident)).content.decode()
     assert "zendesk #9" not in html
+
+
+def test_possible_matches_read_messages_as_the_matcher_does(org, login_incident):
+    from upstate.awareness.services import possible_conversations
+
+    texts = {
+        "4": "how do I set up two-step login for my account?",  # a question, not a report
+        "5": "login",  # a word or two is taken for a report
+        "6": "logging in takes forever and then errors",
+    }
+    for external_id, text in texts.items():
+        record_conversation(
+            org=org, ref=ConversationRef(source="chat", external_id=external_id), text=text
+        )
+    listed = {c.external_id for c, _ in possible_conversations(login_incident)}
+    assert listed == {"5", "6"}

@@ -57,3 +57,9 @@ def test_the_confidence_is_scaled_by_the_report_probability():
     assert np.allclose(
         matcher.combine(np.array([0.55, 0.55]), np.zeros(2), np.array([1.0, 0.5])), [1.0, 0.5]
     )
+
+
+def test_a_word_or_two_is_taken_for_a_report():
+    assert matcher.embed_query("webhooks").report == 1.0
+    assert matcher.embed_query("sso login").report == 1.0
+    assert matcher.embed_query("what are webhooks?").report < 1.0
