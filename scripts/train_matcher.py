@@ -41,6 +41,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from upstate.awareness.embedding import unit  # noqa: E402
+
 TRAIN = ROOT / "bench" / "match_train.json"
 OUT_DIR = ROOT / "upstate" / "awareness" / "model"
 # the grid around what the training pages chose as they grew (lambda 0.002 to 0.01, tau 0.03
@@ -61,10 +64,6 @@ class TrainingSet:
     labels: np.ndarray  # (messages,): the row in `incidents` each message belongs to
     written: np.ndarray  # (all messages, dim): every message's vector as written
     reports: np.ndarray  # (all messages,): 1 where the message belongs to an incident
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
 def fit(sets: list[TrainingSet], lam: float, tau: float, steps: int = STEPS) -> np.ndarray:
@@ -97,7 +96,7 @@ def fit(sets: list[TrainingSet], lam: float, tau: float, steps: int = STEPS) -> 
 
 def top1(w: np.ndarray, s: TrainingSet) -> float:
     """Share of the set's messages whose closest incident (after W) is their own."""
-    scores = _unit(s.messages @ w.T) @ s.incidents.T
+    scores = unit(s.messages @ w.T) @ s.incidents.T
     return float((scores.argmax(axis=1) == s.labels).mean())
 
 
@@ -141,7 +140,6 @@ def _setup_django() -> None:
     os.environ.pop("DATABASE_URL", None)
     os.environ["UPSTATE_DATA_DIR"] = tempfile.mkdtemp(prefix="upstate-train-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "upstate.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

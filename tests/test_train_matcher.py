@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from upstate.awareness.embedding import unit
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = importlib.util.spec_from_file_location(
     "train_matcher", ROOT / "scripts" / "train_matcher.py"
@@ -24,10 +26,10 @@ def _rotated_set(rng: np.random.Generator, rotation: np.ndarray, name: str) -> o
     """Messages that are their incident seen through `rotation`, with noise: what the
     identity gets mostly wrong and a learned map can undo."""
     dim = rotation.shape[0]
-    incidents = train._unit(rng.normal(size=(12, dim)))
+    incidents = unit(rng.normal(size=(12, dim)))
     labels = np.repeat(np.arange(12), 6)
     noise = 0.3 * rng.normal(size=(len(labels), dim)) / np.sqrt(dim)
-    messages = train._unit(incidents[labels] @ rotation.T + noise)
+    messages = unit(incidents[labels] @ rotation.T + noise)
     return train.TrainingSet(name, incidents, messages, labels, messages, np.ones(len(labels)))
 
 
@@ -58,19 +60,19 @@ def _reports_set(rng: np.random.Generator, direction: np.ndarray, name: str) -> 
     dim = len(direction)
     reports = np.array([1.0] * 30 + [0.0] * 10)
     noise = rng.normal(size=(len(reports), dim))
-    written = train._unit(noise + np.outer(np.where(reports == 1, 2.5, -2.5), direction))
+    written = unit(noise + np.outer(np.where(reports == 1, 2.5, -2.5), direction))
     return train.TrainingSet(name, written[:1], written[:0], np.zeros(0), written, reports)
 
 
 def test_the_report_classifier_learns_the_direction_and_weighs_both_classes_alike():
     rng = np.random.default_rng(3)
-    direction = train._unit(rng.normal(size=(1, 16)))[0]
+    direction = unit(rng.normal(size=(1, 16)))[0]
     seen = [_reports_set(rng, direction, n) for n in "abc"]
     unseen = _reports_set(rng, direction, "d")
     classifier = train.fit_report(seen, lam=0.001)
     # three reports to every other message, yet both kinds are told apart
     assert train.balanced_accuracy(classifier, unseen) > 0.9
-    assert float(train._unit(classifier[None, :-1])[0] @ direction) > 0.8
+    assert float(unit(classifier[None, :-1])[0] @ direction) > 0.8
 
 
 def test_the_shipped_files_were_trained_on_the_committed_training_set():

@@ -134,9 +134,9 @@ def get_embedder() -> Embedder:
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
-    """Each row (or the one vector) scaled to length 1."""
+    """Each row (or the one vector) scaled to length 1, in the dtype it came in."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+    return vectors / np.maximum(norms, 1e-9)
 
 
 def to_bytes(vector: np.ndarray) -> bytes:
