@@ -34,8 +34,13 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _snapshot_dir(settings, tmp_path):
+    from upstate.public import store
+
+    # What this process serves outlives a test's database: start every test with nothing.
+    store.clear()
     settings.SNAPSHOT_DIR = tmp_path / "snapshots"
-    return settings.SNAPSHOT_DIR
+    yield settings.SNAPSHOT_DIR
+    store.clear()
 
 
 def _persona(org, email: str, role: str) -> Persona:

@@ -12,7 +12,9 @@ def test_it_reports_a_reachable_database(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    body = response.json()
+    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert body["public"]["current"] is True
 
 
 def test_it_answers_503_when_the_database_is_unreachable(tmp_path):

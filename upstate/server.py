@@ -18,7 +18,7 @@ from typing import Any
 
 log = logging.getLogger("upstate.server")
 
-WSGI_TARGET = "upstate.wsgi:application"
+APP_TARGET = "upstate.rsgi:application"
 # How long a child may take to finish in-flight requests and tasks after a stop request.
 SHUTDOWN_TIMEOUT = 30.0
 POLL_INTERVAL = 0.2
@@ -26,8 +26,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 def default_threads() -> int:
-    """Request threads per web process: granian's advice for WSGI (2 x cores + 1); more
-    threads only contend for the GIL, and each may hold a database connection."""
+    """Django's threads per web process (2 x cores + 1); more only contend for the GIL, and
+    each may hold a database connection. Public documents need none of them."""
     return 2 * (os.cpu_count() or 1) + 1
 
 
@@ -71,13 +71,36 @@ def rebuild_snapshots() -> None:
     rebuild_all()
 
 
+def prepare_database() -> bool:
+    """Migrate and rebuild the public pages; False when the database cannot be reached, in
+    which case the web processes serve what their host last had and follow the database
+    once it answers (the worker's periodic rebuild then refreshes every page)."""
+    from django.db import OperationalError, connections
+
+    try:
+        applied = migrate()
+        if applied:
+            log.info("applied %d database migrations", applied)
+        rebuild_snapshots()
+    except OperationalError as error:
+        log.error(
+            "the database is unreachable (%s); starting anyway: the public pages are served "
+            "from this host's last copies until it answers (run `upstate migrate` then)",
+            str(error).strip().splitlines()[0] if str(error).strip() else "no answer",
+        )
+        return False
+    finally:
+        connections.close_all()
+    return True
+
+
 def _granian_log_level() -> str:
     level = os.environ.get("UPSTATE_LOG_LEVEL", "INFO").lower()
     return level if level in ("critical", "error", "warning", "info", "debug") else "info"
 
 
 def run_web(options: WebOptions) -> int:
-    """Serves the WSGI application with granian until SIGINT or SIGTERM."""
+    """Serves the application with granian until SIGINT or SIGTERM."""
     from django.db import connections
     from granian import Granian
     from granian.constants import Interfaces
@@ -85,13 +108,13 @@ def run_web(options: WebOptions) -> int:
 
     # Workers are forked from this process: never hand them an open database connection.
     connections.close_all()
+    os.environ["UPSTATE_WEB_THREADS"] = str(options.threads)
     server = Granian(
-        target=WSGI_TARGET,
+        target=APP_TARGET,
         address=options.host,
         port=options.port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         workers=options.workers,
-        blocking_threads=options.threads,
         log_level=LogLevels(_granian_log_level()),
     )
     server.serve()
@@ -110,10 +133,14 @@ def run_worker() -> int:
     from huey.consumer_options import ConsumerConfig
     from huey.contrib.djhuey import HUEY
 
+    from upstate.public.publish import start_builder
+
     autodiscover_modules("tasks")
     config = ConsumerConfig(**{"periodic": True, **settings.HUEY.get("consumer", {})})
     config.validate()
     _warm_up()
+    # Monitors and maintenance windows change pages from here: build them off the tasks.
+    start_builder()
     connections.close_all()
     _keep_connections()
     # What start-up loaded lives as long as the process: out of the cyclic collector's sight,
@@ -296,11 +323,5 @@ class Supervisor:
 
 def serve(web: WebOptions) -> int:
     """The embedded default: migrate, rebuild the public pages, then web server + worker."""
-    from django.db import connections
-
-    applied = migrate()
-    if applied:
-        log.info("applied %d database migrations", applied)
-    rebuild_snapshots()
-    connections.close_all()
+    prepare_database()
     return Supervisor(web).run()

@@ -148,6 +148,14 @@ TWILIO_API_URL = env_str("UPSTATE_TWILIO_API_URL", "https://api.twilio.com").rst
 WHATSAPP_API_URL = env_str("UPSTATE_WHATSAPP_API_URL", "https://graph.facebook.com/v21.0").rstrip(
     "/"
 )
+# Public documents (upstate/public): what a CDN in front may cache, in seconds (browsers always
+# revalidate); how long a web process may go without hearing from the database before
+# /healthz calls its public documents stale; a URL told of every changed public address.
+CACHE_S_MAXAGE = env_int("UPSTATE_CACHE_S_MAXAGE", 5)
+CACHE_STALE_WHILE_REVALIDATE = env_int("UPSTATE_CACHE_STALE_WHILE_REVALIDATE", 10)
+CACHE_STALE_IF_ERROR = env_int("UPSTATE_CACHE_STALE_IF_ERROR", 86400)
+PUBLIC_STALE_SECONDS = env_float("UPSTATE_PUBLIC_STALE_SECONDS", 15.0)
+CDN_PURGE_URL = env_str("UPSTATE_CDN_PURGE_URL")
 # Minutes an unacknowledged critical incident waits before its responders are paged again.
 PAGING_RESPONSE_MINUTES = env_int("UPSTATE_PAGING_RESPONSE_MINUTES", 15)
 

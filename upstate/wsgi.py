@@ -1,4 +1,5 @@
-"""WSGI entry point: the snapshot fast path in front of Django."""
+"""WSGI entry point: the public fast path in front of Django (tests and other WSGI servers;
+``upstate web`` serves ``upstate.rsgi``)."""
 
 from __future__ import annotations
 

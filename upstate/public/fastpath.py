@@ -1,260 +1,140 @@
-"""Serve public pages from their snapshot, in front of Django.
+"""Serve public documents from this process's copy (``store``), in front of Django.
 
 A public request costs a few dictionary lookups: the bytes, their gzip form and every header
-are prepared when the page's snapshot file is loaded. The file is looked at again (one
-``stat``) when this process has written a snapshot since, and otherwise at most every
-``RECHECK_SECONDS``, which is how long another process's rebuild (the worker's) may take to
-show. A ``stat`` per request would halve throughput: the call releases the GIL, and the
-server's threads then queue for it. Anything the snapshot does not hold (private pages,
-unknown paths, forms) falls through to Django, which also answers 404s.
+were prepared when the version was installed. Nothing public renders a template or queries
+the database per request. Anything the copy does not hold (private pages, unknown paths,
+forms) falls through to Django, which also answers 404s.
+
+Two ways in: ``Application`` is what ``upstate web`` runs (granian's RSGI interface): public
+documents are answered on the server's event loop, and Django runs in a pool of threads of
+its own, so no number of slow dashboard or API requests can hold up a public one.
+``SnapshotApp`` is the same in front of a WSGI application (tests, other WSGI servers).
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
+import io
+import logging
 import re
-import threading
-import time
+import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from email.utils import formatdate, parsedate_to_datetime
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from upstate.public import snapshot as snapshots
-from upstate.public.snapshot import Document, Snapshot, load_snapshot
+from upstate.public import store
+from upstate.public.store import Pair, Variant, query_params
 
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
+# (status, headers, body): what the fast path answers, whichever interface asked.
+Answer = tuple[int, list[tuple[str, str]], bytes]
 
-CACHE_CONTROL = "public, max-age=0, must-revalidate"
-RECHECK_SECONDS = 0.1
+log = logging.getLogger(__name__)
+
 _SLUG_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,62})(/.*)?$")
 _PAGE_PATH = re.compile(r"^[A-Za-z0-9._/-]*$")
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+_REASONS = {200: "200 OK", 301: "301 Moved Permanently", 304: "304 Not Modified"}
 
 
-@dataclass(frozen=True)
-class _Variant:
-    status_headers: list[tuple[str, str]]
-    not_modified_headers: list[tuple[str, str]]
-    body: bytes
-    etag: str
+class FastPath:
+    """Answers GET/HEAD of public documents; None means "ask Django"."""
 
+    def __init__(self) -> None:
+        from upstate.public.widget import WIDGET_CACHE_CONTROL, widget_document
 
-@dataclass(frozen=True)
-class _Loaded:
-    stamp: tuple[int, int, int]
-    last_modified: str
-    built_at: float
-    dates_tell: bool
-    variants: dict[str, tuple[_Variant, _Variant | None]]
-    # document -> the query parameters its variants are named by (``badge.svg`` -> {"style"})
-    variant_params: dict[str, frozenset[str]]
-
-
-def _variant(
-    doc: Document,
-    body: bytes,
-    etag: str,
-    last_modified: str,
-    gz: bool,
-    cache_control: str = CACHE_CONTROL,
-) -> _Variant:
-    common = [
-        ("ETag", etag),
-        ("Last-Modified", last_modified),
-        ("Cache-Control", cache_control),
-        ("Access-Control-Allow-Origin", "*"),
-        ("Vary", "Accept-Encoding"),
-    ]
-    headers = [
-        ("Content-Type", doc.content_type),
-        ("Content-Length", str(len(body))),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
-        *doc.headers,
-        *common,
-    ]
-    if gz:
-        headers.append(("Content-Encoding", "gzip"))
-    return _Variant(headers, common, body, etag)
-
-
-def _pair(
-    doc: Document, last_modified: str, cache_control: str = CACHE_CONTROL
-) -> tuple[_Variant, _Variant | None]:
-    plain = _variant(doc, doc.body, doc.etag, last_modified, False, cache_control)
-    gzipped = None
-    if doc.gzipped is not None:
-        gz_etag = doc.etag[:-1] + '-gz"'
-        gzipped = _variant(doc, doc.gzipped, gz_etag, last_modified, True, cache_control)
-    return plain, gzipped
-
-
-def _params(query: str) -> frozenset[str]:
-    return frozenset(part.partition("=")[0] for part in query.split("&") if part)
-
-
-def _prepare(snapshot: Snapshot, stamp: tuple[int, int, int]) -> _Loaded:
-    last_modified = snapshot.last_modified
-    variants = {}
-    params: dict[str, frozenset[str]] = {}
-    for path, doc in snapshot.documents.items():
-        variants[path] = _pair(doc, last_modified)
-        key, _, query = path.partition("?")
-        if query:
-            params[key] = params.get(key, frozenset()) | _params(query)
-    return _Loaded(stamp, last_modified, snapshot.built_at, snapshot.dates_tell, variants, params)
-
-
-def _widget() -> tuple[tuple[_Variant, _Variant | None], float]:
-    from upstate.public.widget import WIDGET_CACHE_CONTROL, widget_document
-
-    doc, built_at = widget_document()
-    return _pair(doc, formatdate(built_at, usegmt=True), WIDGET_CACHE_CONTROL), built_at
-
-
-class SnapshotApp:
-    """WSGI middleware: answer GET/HEAD for public documents from snapshots, else call ``app``."""
-
-    def __init__(self, app: WSGIApp) -> None:
-        self.app = app
-        # link -> (what it held, when it was looked at, snapshots.changes then)
-        self._cache: dict[str, tuple[_Loaded, float, int]] = {}
-        self._lock = threading.Lock()
-        self._dirs: tuple[object, str, str] = (None, "", "")
         self._own_hosts = frozenset(
             {"localhost", "127.0.0.1", "[::1]", (urlsplit(settings.PUBLIC_URL).hostname or "")}
         )
         # The embeddable script: one file for every host, the main one and custom domains.
-        self._widget, self._widget_built_at = _widget()
+        doc, self._widget_built_at = widget_document()
+        from email.utils import formatdate
 
-    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        method = environ["REQUEST_METHOD"]
-        if method == "GET" or method == "HEAD":
-            served = self._serve(environ, start_response, method == "HEAD")
-            if served is not None:
-                return served
-        return self.app(environ, start_response)
+        self._widget = store.pair(
+            doc, formatdate(self._widget_built_at, usegmt=True), WIDGET_CACHE_CONTROL
+        )
 
-    def _serve(
-        self, environ: dict, start_response: StartResponse, head: bool
-    ) -> Iterable[bytes] | None:
-        path = environ.get("PATH_INFO", "/")
+    def answer(
+        self, method: str, path: str, query: str, host: str, headers: Callable[[str], str | None]
+    ) -> Answer | None:
+        if method != "GET" and method != "HEAD":
+            return None
+        head = method == "HEAD"
         if path == "/widget.js":
-            return self._respond(environ, start_response, head, self._widget, self._widget_built_at)
+            return _respond(headers, head, self._widget, self._widget_built_at)
         match = _SLUG_PATH.match(path)
         if match is not None:
             if match.group(2) is None:
-                return _redirect(start_response, f"/p/{match.group(1)}/", environ)
-            link, rest = self._link_dirs()[1] + match.group(1), match.group(2)
+                return _redirect(f"/p/{match.group(1)}/", query)
+            served, rest = store.by_slug(match.group(1)), match.group(2)
         else:
-            host = _host(environ)
+            host = _host(host)
             if host in self._own_hosts or not _HOST.match(host):
                 return None
-            link, rest = self._link_dirs()[2] + host, path
+            served, rest = store.by_host(host), path
         if not _PAGE_PATH.match(rest) or "/." in rest:
             return None
         if len(rest) > 1 and rest.endswith("/"):
             # Documents link to each other relatively; one address per document keeps them right.
-            return _redirect(start_response, path.rstrip("/"), environ)
-        loaded = self._load(link)
-        if loaded is None:
+            return _redirect(path.rstrip("/"), query)
+        if served is None:
             return None
         key = rest.lstrip("/")
-        query = environ.get("QUERY_STRING")
         # A few documents come in variants named by their query (``badge.svg?style=flat``);
         # any other query is ignored, as static servers do, except one naming a parameter
         # the variants do not (``badge.svg?label=API``): Django renders that one.
-        variants = query and loaded.variants.get(f"{key}?{query}")
+        variants = query and served.variants.get(f"{key}?{query}")
         if not variants:
-            known = loaded.variant_params.get(key)
-            if query and known is not None and not _params(query) <= known:
+            known = served.variant_params.get(key)
+            if query and known is not None and not query_params(query) <= known:
                 return None
-            variants = loaded.variants.get(key)
+            variants = served.variants.get(key)
         if variants is None:
             return None
-        dated = loaded.built_at if loaded.dates_tell else None
-        return self._respond(environ, start_response, head, variants, dated)
-
-    def _respond(
-        self,
-        environ: dict,
-        start_response: StartResponse,
-        head: bool,
-        variants: tuple[_Variant, _Variant | None],
-        built_at: float | None,
-    ) -> Iterable[bytes]:
-        plain, gzipped = variants
-        variant = plain
-        if gzipped is not None and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
-            variant = gzipped
-        if _not_modified(environ, variant, plain, gzipped, built_at):
-            start_response("304 Not Modified", variant.not_modified_headers)
-            return [b""]
-        start_response("200 OK", variant.status_headers)
-        return [b""] if head else [variant.body]
-
-    def _link_dirs(self) -> tuple[object, str, str]:
-        """The folders of the slug and host links (``snapshot.slug_link``), as strings: building
-        a Path per request cost more than the rest of the fast path."""
-        root = settings.SNAPSHOT_DIR
-        dirs = self._dirs
-        if dirs[0] is not root:
-            base = os.fspath(root)
-            slugs, hosts = snapshots.SLUG_LINKS, snapshots.HOST_LINKS
-            dirs = (root, os.path.join(base, slugs, ""), os.path.join(base, hosts, ""))
-            self._dirs = dirs
-        return dirs
-
-    def _load(self, link: str) -> _Loaded | None:
-        changes, now = snapshots.changes, time.monotonic()
-        cached = self._cache.get(link)
-        if cached is not None and cached[2] == changes and now - cached[1] < RECHECK_SECONDS:
-            return cached[0]
-        try:
-            stat = os.stat(link)
-        except (OSError, ValueError):
-            self._cache.pop(link, None)
-            return None
-        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        if cached is not None and cached[0].stamp == stamp:
-            self._cache[link] = (cached[0], now, changes)
-            return cached[0]
-        with self._lock:
-            snapshot = load_snapshot(link)
-            if snapshot is None:
-                return None
-            loaded = _prepare(snapshot, stamp)
-            self._cache[link] = (loaded, now, changes)
-        return loaded
+        snapshot = served.snapshot
+        dated = snapshot.built_at if snapshot.dates_tell else None
+        return _respond(headers, head, variants, dated)
 
 
-def _host(environ: dict) -> str:
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+def _respond(
+    headers: Callable[[str], str | None], head: bool, variants: Pair, built_at: float | None
+) -> Answer:
+    plain, gzipped = variants
+    variant = plain
+    if gzipped is not None and "gzip" in (headers("accept-encoding") or ""):
+        variant = gzipped
+    if _not_modified(headers, variant, plain, gzipped, built_at):
+        return 304, variant.not_modified_headers, b""
+    return 200, variant.status_headers, b"" if head else variant.body
+
+
+def _host(host: str) -> str:
     if host.startswith("["):
         return host.split("]")[0] + "]"
     return host.split(":")[0].lower()
 
 
 def _not_modified(
-    environ: dict,
-    variant: _Variant,
-    plain: _Variant,
-    gzipped: _Variant | None,
+    headers: Callable[[str], str | None],
+    variant: Variant,
+    plain: Variant,
+    gzipped: Variant | None,
     built_at: float | None,
 ) -> bool:
     """If-None-Match, else If-Modified-Since when the build's date tells versions apart
     (`built_at` None when it does not)."""
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if_none_match = headers("if-none-match")
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return plain.etag in tags or (gzipped is not None and gzipped.etag in tags)
-    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if_modified_since = headers("if-modified-since")
     if if_modified_since and built_at is not None:
         try:
             since = parsedate_to_datetime(if_modified_since).timestamp()
@@ -264,9 +144,130 @@ def _not_modified(
     return False
 
 
-def _redirect(start_response: StartResponse, location: str, environ: dict) -> Iterable[bytes]:
-    query = environ.get("QUERY_STRING")
+def _redirect(location: str, query: str) -> Answer:
     if query:
         location = f"{location}?{query}"
-    start_response("301 Moved Permanently", [("Location", location), ("Content-Length", "0")])
-    return [b""]
+    return 301, [("Location", location), ("Content-Length", "0")], b""
+
+
+# --- WSGI ------------------------------------------------------------------------------------
+
+
+class SnapshotApp:
+    """WSGI middleware: answer GET/HEAD for public documents from the store, else call ``app``."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self.fast = FastPath()
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        def header(name: str) -> str | None:
+            return environ.get("HTTP_" + name.upper().replace("-", "_"))
+
+        answer = self.fast.answer(
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", "/"),
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+            header,
+        )
+        if answer is None:
+            return self.app(environ, start_response)
+        status, headers, body = answer
+        start_response(_REASONS[status], headers)
+        return [body]
+
+
+# --- RSGI (granian) ----------------------------------------------------------------------------
+
+
+class Application:
+    """What ``upstate web`` serves: public documents on the event loop, Django in threads."""
+
+    def __init__(self, django: WSGIApp, threads: int) -> None:
+        self.django = django
+        self.fast = FastPath()
+        self.threads = threads
+        self.pool: ThreadPoolExecutor | None = None
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        from upstate.public import publish
+
+        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="django")
+        # A thread wanting Python's lock waits this long for the one holding it: the default
+        # (5 ms) let a few busy Django threads hold a public request for tens of ms each time
+        # the event loop needed the lock (bench/write_storm.py).
+        sys.setswitchinterval(0.0005)
+        store.start_following()
+        publish.start_builder()
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
+            return
+        headers = scope.headers
+        answer = self.fast.answer(
+            scope.method, scope.path, scope.query_string, headers.get("host", ""), headers.get
+        )
+        if answer is not None:
+            protocol.response_bytes(*answer)
+            return
+        body = await protocol()
+        loop = asyncio.get_running_loop()
+        status, response_headers, content = await loop.run_in_executor(
+            self.pool, self._django, scope, body
+        )
+        protocol.response_bytes(status, response_headers, content)
+
+    def _django(self, scope: Any, body: bytes) -> Answer:
+        environ = _environ(scope, body)
+        started: list = []
+
+        def start_response(status: str, headers: list, exc_info: object = None) -> None:
+            started[:] = [int(status.split(" ", 1)[0]), headers]
+
+        result = self.django(environ, start_response)
+        try:
+            content = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return started[0], started[1], content
+
+
+def _environ(scope: Any, body: bytes) -> dict[str, Any]:
+    server_host, _, server_port = scope.server.rpartition(":")
+    client_host, _, client_port = scope.client.rpartition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server_host,
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": client_host.strip("[]"),
+        "REMOTE_PORT": client_port,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for name, value in scope.headers.items():
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
+            environ[key] = value
+            continue
+        key = f"HTTP_{key}"
+        # Repeated headers are joined, as WSGI servers do.
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    if "CONTENT_LENGTH" not in environ and body:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ

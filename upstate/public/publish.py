@@ -1,25 +1,89 @@
-"""Rebuild a page's public snapshot once, after the transaction that changed it commits."""
+"""Rebuild a page's public snapshot after the transaction that changed it commits, off the
+request path.
+
+Web and worker processes run a builder thread (``start_builder``): a committed change only
+marks its page, and the thread builds each marked page once however many changes a burst
+brought (a change arriving during a build marks the page again, so the last change is always
+in a build that started after it). Elsewhere (the command line, tests) the build runs as soon
+as the transaction commits, in the same thread.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
-from django.db import transaction
+from django.db import close_old_connections, connections, transaction
 
 log = logging.getLogger(__name__)
 
-# page id -> monotonic time its last build started; a callback registered before that
-# moment is already covered by the build, so a burst of changes in one transaction
-# (or several quick ones) rebuilds once.
-_last_build_started: dict[int, float] = {}
+
+class Builder:
+    def __init__(self) -> None:
+        self._wanted: dict[int, None] = {}  # page ids in the order they were marked
+        self._condition = threading.Condition()
+        self._busy = False
+        self.builds = 0
+
+    def mark(self, page_id: int) -> None:
+        with self._condition:
+            self._wanted[page_id] = None
+            self._condition.notify()
+
+    def run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._wanted:
+                    self._busy = False
+                    self._condition.notify_all()
+                    self._condition.wait()
+                self._busy = True
+                page_ids = list(self._wanted)
+                self._wanted.clear()
+            close_old_connections()
+            for page_id in page_ids:
+                _build_logged(page_id)
+                self.builds += 1
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """True once nothing is marked or building (tests and benchmarks)."""
+        with self._condition:
+            return self._condition.wait_for(
+                lambda: not self._wanted and not self._busy, timeout=timeout
+            )
+
+
+_builder: Builder | None = None
+_started = threading.Lock()
+
+
+def start_builder() -> Builder:
+    """Build in a thread of this process from now on (once per process)."""
+    global _builder
+    with _started:
+        if _builder is None:
+            builder = Builder()
+            threading.Thread(
+                target=_run, args=(builder,), name="snapshot-builder", daemon=True
+            ).start()
+            _builder = builder
+    return _builder
+
+
+def _run(builder: Builder) -> None:
+    try:
+        builder.run()
+    finally:
+        connections.close_all()
 
 
 def request_rebuild(page_id: int) -> None:
-    requested_at = time.monotonic()
     # robust: the change is committed whatever happens to the build; a failed build is
-    # logged, the last snapshot stays up, and the periodic rebuild tries again.
-    transaction.on_commit(lambda: _rebuild_if_stale(page_id, requested_at), robust=True)
+    # logged, the last version stays up, and the next change or the periodic rebuild tries
+    # again.
+    requested_at = time.monotonic()
+    transaction.on_commit(lambda: _rebuild_after_commit(page_id, requested_at), robust=True)
 
 
 def request_removal(page_code: str) -> None:
@@ -28,11 +92,26 @@ def request_removal(page_code: str) -> None:
     transaction.on_commit(lambda: remove_snapshot(page_code), robust=True)
 
 
-def _rebuild_if_stale(page_id: int, requested_at: float) -> None:
-    if _last_build_started.get(page_id, -1.0) > requested_at:
+# page id -> monotonic time its last inline build started: a callback registered before that
+# moment is already covered by the build, so several changes in one transaction build once.
+_last_inline_build: dict[int, float] = {}
+
+
+def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
+    if _builder is not None:
+        _builder.mark(page_id)
         return
-    _last_build_started[page_id] = time.monotonic()
+    if _last_inline_build.get(page_id, -1.0) > requested_at:
+        return
+    _last_inline_build[page_id] = time.monotonic()
     rebuild_now(page_id)
+
+
+def _build_logged(page_id: int) -> None:
+    try:
+        rebuild_now(page_id)
+    except Exception:
+        log.exception("the public documents of page %s could not be built", page_id)
 
 
 def rebuild_now(page_id: int) -> None:

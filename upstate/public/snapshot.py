@@ -1,15 +1,9 @@
-"""A page's public snapshot: every public document of the page, rendered once per change.
+"""A page's public snapshot: every public document of the page, rendered once per change and
+stored in the database (``PublicSnapshot``), where every web process on every host reads it.
 
-Layout under ``settings.SNAPSHOT_DIR``::
-
-    pages/<page code>.snap     the page's documents and metadata (one pickle, replaced atomically)
-    pages/<page code>.lock     serialises builds of one page across processes
-    by-slug/<slug>             symlink to the page file, only while the page is public
-    by-host/<custom domain>    the same, for pages with a custom domain
-
-The fast path (``fastpath.py``) resolves a request to a link, serves the bytes of the file it
-points to from memory, and looks at the file again only now and then (see there); nothing
-public renders a template or queries the database per request.
+A build runs off the request path (``publish``), one at a time per page across all hosts, and
+stores a new version; the web processes hold the newest version of every page in memory
+(``store``) and serve it from there (``fastpath``) without a query per request.
 """
 
 from __future__ import annotations
@@ -18,9 +12,10 @@ import fcntl
 import gc
 import gzip
 import hashlib
+import json
+import logging
 import os
-import pickle
-import tempfile
+import struct
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,11 +25,16 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection, transaction
 
 from upstate.pages.models import StatusPage
+from upstate.public.models import PublicSnapshot
 
-# Bump when the pickled layout changes: a server then ignores older files until rebuilt.
-FORMAT = 3
+log = logging.getLogger(__name__)
+
+# Bump when the encoded layout changes: a server then ignores older copies until rebuilt.
+FORMAT = 4
+MAGIC = b"UPSTATE-SNAPSHOT\n"
 GZIP_MIN_BYTES = 512
 
 CONTENT_TYPES = {
@@ -50,10 +50,6 @@ HTML = "text/html; charset=utf-8"
 # Public HTML may not be framed by other sites (clickjacking); the embed view exists to be.
 FRAMABLE = frozenset({"embed"})
 NO_FRAMING = (("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'"))
-
-# How many snapshots this process has written or removed. The fast path looks at a page's
-# file again as soon as this moves, and otherwise only every few tenths of a second.
-changes = 0
 
 
 @dataclass(frozen=True)
@@ -93,6 +89,7 @@ class Snapshot:
     # so only the ETag can tell (a browser polling the widget sent only the date).
     dates_tell: bool = True
     keys: dict[str, str] = field(default_factory=dict)  # path -> key, for Keyed documents
+    version: int = 0  # the PublicSnapshot id it was stored as; 0 before it is stored
 
     @property
     def last_modified(self) -> str:
@@ -118,25 +115,6 @@ def make_document(path: str, body: bytes, previous: Document | None = None) -> D
     gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
     content_type = content_type_for(path)
     return Document(content_type, body, gzipped, f'"{digest}"', headers_for(path, content_type))
-
-
-def _root() -> Path:
-    return Path(settings.SNAPSHOT_DIR)
-
-
-def page_file(page_code: str) -> Path:
-    return _root() / "pages" / f"{page_code}.snap"
-
-
-SLUG_LINKS, HOST_LINKS = "by-slug", "by-host"
-
-
-def slug_link(slug: str) -> Path:
-    return _root() / SLUG_LINKS / slug
-
-
-def host_link(host: str) -> Path:
-    return _root() / HOST_LINKS / host.lower()
 
 
 def render_documents(page: StatusPage) -> dict[str, Body]:
@@ -187,9 +165,27 @@ def _documents(
     return documents, keys
 
 
+CHANNEL = "upstate_snapshots"  # PostgreSQL NOTIFY channel: "<page code>:<version>"
+_LOCK_CLASS = 0x5570  # pg_advisory_lock's first key: ours among other users of the database
+
+
 @contextmanager
 def _page_lock(page_code: str) -> Iterator[None]:
-    path = _root() / "pages" / f"{page_code}.lock"
+    """One build of a page at a time, on every host: a later build then always reads at
+    least what an earlier one read, so a higher version is never older content."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(page_code.encode(), digest_size=4).digest(), "big")
+        key -= 1 << 31  # int4
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_LOCK_CLASS, key])
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, key])
+        return
+    # SQLite is one host: a file lock in the data directory serialises its processes.
+    path = Path(settings.SNAPSHOT_DIR) / "locks" / f"{page_code}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -211,13 +207,13 @@ def _collector_paused() -> Iterator[None]:
 
 
 def build_snapshot(page: StatusPage) -> Snapshot:
-    """Render every public document of ``page`` and publish them atomically.
+    """Render every public document of ``page``, store them as the page's next version and
+    serve them from this process at once (other processes follow, see ``store``)."""
+    from upstate.public import store
 
-    Builds of one page are serialised, and the page is re-read under the lock, so the last
-    build to finish always reflects the last committed change."""
     with _page_lock(page.code), _collector_paused():
         page = StatusPage.objects.select_related("org").get(pk=page.pk)
-        previous = load_snapshot(page_file(page.code))
+        previous = store.snapshot_of(page.code) or latest_snapshot(page.code)
         built_at = time.time()
         documents, keys = _documents(page, previous)
         snapshot = Snapshot(
@@ -231,101 +227,132 @@ def build_snapshot(page: StatusPage) -> Snapshot:
             dates_tell=previous is None or int(previous.built_at) != int(built_at),
             keys=keys,
         )
-        write_snapshot(snapshot, previous)
+        save_snapshot(snapshot)
+    store.install(snapshot)
     return snapshot
 
 
-def write_snapshot(snapshot: Snapshot, previous: Snapshot | None = None) -> None:
-    """Replace the page's snapshot file and point its slug and domain at it (or, for a private
-    page, at nothing: the fast path then leaves it to Django's members-only view)."""
-    if previous is None:
-        previous = load_snapshot(page_file(snapshot.page_code))
-    _write_atomically(
-        page_file(snapshot.page_code), pickle.dumps(snapshot, pickle.HIGHEST_PROTOCOL)
-    )
-    _publish_links(snapshot, previous)
-    _changed()
+def save_snapshot(snapshot: Snapshot) -> None:
+    """Store ``snapshot`` as its page's newest version (setting ``snapshot.version``), drop
+    the older ones, and announce it: on PostgreSQL with NOTIFY, which is delivered when the
+    transaction commits and never before, so a listener always finds the row it is told of."""
+    data = encode(snapshot)
+    with transaction.atomic():
+        row = PublicSnapshot.objects.create(
+            page_code=snapshot.page_code, built_at=snapshot.built_at, data=data
+        )
+        PublicSnapshot.objects.filter(page_code=snapshot.page_code, id__lt=row.id).delete()
+        _announce(f"{snapshot.page_code}:{row.id}")
+    snapshot.version = row.id
 
 
 def remove_snapshot(page_code: str) -> None:
-    previous = load_snapshot(page_file(page_code))
-    if previous is not None:
-        _unlink_if_ours(slug_link(previous.slug), page_code)
-        if previous.custom_domain:
-            _unlink_if_ours(host_link(previous.custom_domain), page_code)
-    page_file(page_code).unlink(missing_ok=True)
-    (_root() / "pages" / f"{page_code}.lock").unlink(missing_ok=True)
-    _changed()
+    """The page is gone: every process stops serving it."""
+    from upstate.public import store
+
+    with transaction.atomic():
+        PublicSnapshot.objects.filter(page_code=page_code).delete()
+        _announce(f"{page_code}:-")
+    store.forget(page_code)
 
 
-def _changed() -> None:
-    # Not atomic, but two racing writers still move the count past what either saw before.
-    global changes
-    changes += 1
+def _announce(payload: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
+
+
+def latest_snapshot(page_code: str) -> Snapshot | None:
+    row = (
+        PublicSnapshot.objects.filter(page_code=page_code)
+        .order_by("-id")
+        .values_list("id", "data")
+        .first()
+    )
+    return None if row is None else decode(bytes(row[1]), version=row[0])
 
 
 def rebuild_all() -> int:
     """Rebuild every page (at startup, and periodically so that day-based uptime bars and
-    "upcoming" lists move with the clock); returns how many pages were built."""
+    "upcoming" lists move with the clock); returns how many pages were built. A page whose
+    build fails keeps its last version and never stops the others."""
     count = 0
     for page in StatusPage.objects.select_related("org").order_by("id"):
-        build_snapshot(page)
+        try:
+            build_snapshot(page)
+        except Exception:
+            log.exception("the public documents of page %s could not be built", page.code)
+            continue
         count += 1
     return count
 
 
-def load_snapshot(path: Path) -> Snapshot | None:
+# --- Encoding: documents as bytes, for the database and each host's disk copy -----------------
+# Not pickle: a row or a file that someone could write must never run code when it is read.
+
+
+def encode(snapshot: Snapshot) -> bytes:
+    bodies: list[bytes] = []
+    entries = []
+    for path, doc in snapshot.documents.items():
+        bodies.append(doc.body)
+        if doc.gzipped is not None:
+            bodies.append(doc.gzipped)
+        gz = -1 if doc.gzipped is None else len(doc.gzipped)
+        entries.append([path, doc.content_type, doc.etag, doc.headers, len(doc.body), gz])
+    meta = {
+        "format": FORMAT,
+        "page_code": snapshot.page_code,
+        "org_id": snapshot.org_id,
+        "slug": snapshot.slug,
+        "custom_domain": snapshot.custom_domain,
+        "private": snapshot.private,
+        "built_at": snapshot.built_at,
+        "dates_tell": snapshot.dates_tell,
+        "keys": snapshot.keys,
+        "documents": entries,
+    }
+    head = json.dumps(meta, separators=(",", ":")).encode()
+    return b"".join([MAGIC, struct.pack(">Q", len(head)), head, *bodies])
+
+
+def decode(data: bytes, *, version: int) -> Snapshot | None:
+    """The snapshot ``encode`` made, or None for anything else (another format, a damaged or
+    truncated copy)."""
     try:
-        with open(path, "rb") as handle:
-            snapshot = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        if not data.startswith(MAGIC):
+            return None
+        offset = len(MAGIC) + 8
+        (size,) = struct.unpack_from(">Q", data, len(MAGIC))
+        meta = json.loads(data[offset : offset + size])
+        if meta.get("format") != FORMAT:
+            return None
+        offset += size
+        documents = {}
+        for path, content_type, etag, headers, length, gz in meta["documents"]:
+            body = data[offset : offset + length]
+            offset += length
+            gzipped = None
+            if gz >= 0:
+                gzipped = data[offset : offset + gz]
+                offset += gz
+            if len(body) != length or (gzipped is not None and len(gzipped) != gz):
+                return None
+            pairs = tuple((str(name), str(value)) for name, value in headers)
+            documents[path] = Document(content_type, body, gzipped, etag, pairs)
+        if offset != len(data):
+            return None
+        return Snapshot(
+            page_code=meta["page_code"],
+            org_id=meta["org_id"],
+            slug=meta["slug"],
+            custom_domain=meta["custom_domain"],
+            private=meta["private"],
+            built_at=meta["built_at"],
+            documents=documents,
+            dates_tell=meta["dates_tell"],
+            keys=meta["keys"],
+            version=version,
+        )
+    except (ValueError, KeyError, TypeError, struct.error):
         return None
-    if not isinstance(snapshot, Snapshot) or snapshot.format != FORMAT:
-        return None
-    return snapshot
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _publish_links(snapshot: Snapshot, previous: Snapshot | None) -> None:
-    target = page_file(snapshot.page_code)
-    wanted = set()
-    if not snapshot.private:
-        wanted.add(slug_link(snapshot.slug))
-        if snapshot.custom_domain:
-            wanted.add(host_link(snapshot.custom_domain))
-    if previous is not None:
-        stale = {slug_link(previous.slug)}
-        if previous.custom_domain:
-            stale.add(host_link(previous.custom_domain))
-        for link in stale - wanted:
-            _unlink_if_ours(link, snapshot.page_code)
-    for link in wanted:
-        _symlink_atomically(link, target)
-
-
-def _symlink_atomically(link: Path, target: Path) -> None:
-    link.parent.mkdir(parents=True, exist_ok=True)
-    relative = os.path.relpath(target, link.parent)
-    if link.is_symlink() and os.readlink(link) == relative:
-        return
-    temporary = link.parent / f".tmp-{link.name}-{os.getpid()}"
-    temporary.unlink(missing_ok=True)
-    os.symlink(relative, temporary)
-    os.replace(temporary, link)
-
-
-def _unlink_if_ours(link: Path, page_code: str) -> None:
-    # Another page may have taken the slug or domain since; leave its link alone.
-    if link.is_symlink() and Path(os.readlink(link)).name == f"{page_code}.snap":
-        link.unlink(missing_ok=True)

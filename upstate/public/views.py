@@ -15,16 +15,9 @@ from django.utils.cache import patch_vary_headers
 from upstate.lib.badges import DEFAULT_STYLE, clean_label
 from upstate.orgs.services import role_of
 from upstate.pages.models import StatusPage
+from upstate.public import store
 from upstate.public.embeds import WIDGET_DATA, badge_for
-from upstate.public.snapshot import (
-    FRAMABLE,
-    Snapshot,
-    build_snapshot,
-    host_link,
-    load_snapshot,
-    page_file,
-    slug_link,
-)
+from upstate.public.snapshot import FRAMABLE, Snapshot, build_snapshot, latest_snapshot
 from upstate.public.widget import WIDGET_CACHE_CONTROL, widget_document
 
 
@@ -80,7 +73,7 @@ def _cacheable(response: HttpResponse, etag: str, snapshot: Snapshot) -> HttpRes
         response["Cache-Control"] = "private, no-cache"
         patch_vary_headers(response, ["Cookie"])
     else:
-        response["Cache-Control"] = "public, max-age=0, must-revalidate"
+        response["Cache-Control"] = store.cache_control()
         response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -89,8 +82,9 @@ def _cacheable(response: HttpResponse, etag: str, snapshot: Snapshot) -> HttpRes
 
 
 def page_badge(request: HttpRequest, slug: str, code: str | None = None) -> HttpResponse:
-    # A public page's snapshot is linked by its slug: found without a query.
-    snapshot = load_snapshot(slug_link(slug))
+    # A public page's snapshot is found by its slug without a query.
+    served = store.by_slug(slug)
+    snapshot = None if served is None else served.snapshot
     if snapshot is None:
         page = StatusPage.objects.filter(slug=slug).select_related("org").first()
         snapshot = _readable_snapshot(request, page)
@@ -101,7 +95,8 @@ def page_badge(request: HttpRequest, slug: str, code: str | None = None) -> Http
 
 def domain_badge(request: HttpRequest, code: str | None = None) -> HttpResponse:
     host = request.get_host().split(":")[0].lower()
-    snapshot = load_snapshot(host_link(host))
+    served = store.by_host(host)
+    snapshot = None if served is None else served.snapshot
     if snapshot is None:
         page = StatusPage.objects.filter(custom_domain=host).select_related("org").first()
         snapshot = _readable_snapshot(request, page)
@@ -145,7 +140,13 @@ def widget_js(request: HttpRequest) -> HttpResponse:
 
 
 def _snapshot(page: StatusPage) -> Snapshot:
-    snapshot = load_snapshot(page_file(page.code))
+    """What this process serves of the page, else the stored version, else (a page whose
+    first build has not finished yet) a build now."""
+    snapshot = store.snapshot_of(page.code)
+    if snapshot is None:
+        snapshot = latest_snapshot(page.code)
+        if snapshot is not None:
+            store.install(snapshot)
     if snapshot is None or snapshot.slug != page.slug or snapshot.private != page.private:
         snapshot = build_snapshot(page)
     return snapshot

@@ -4,23 +4,16 @@ must never be reached for a public document (it stands for Django with its datab
 from __future__ import annotations
 
 import gzip
-import os
-import pickle
+import itertools
 import time
 from email.utils import formatdate
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from upstate.public import fastpath
+from upstate.public import store
 from upstate.public.fastpath import SnapshotApp
-from upstate.public.snapshot import (
-    Snapshot,
-    make_document,
-    page_file,
-    remove_snapshot,
-    write_snapshot,
-)
+from upstate.public.snapshot import Snapshot, make_document, save_snapshot
 
 STATUS_JSON = b'{"status":{"indicator":"none","description":"All Systems Operational"}}'
 PAGE_HTML = b"<!doctype html><title>Acme status</title>" + b"<p>All good</p>" * 100
@@ -56,6 +49,15 @@ def _snapshot(**overrides) -> Snapshot:  # noqa: ANN003
     )
     values.update(overrides)
     return Snapshot(**values)
+
+
+_versions = itertools.count(1)
+
+
+def write_snapshot(snapshot: Snapshot) -> None:
+    """Serve `snapshot` from this process as the page's next version."""
+    snapshot.version = next(_versions) + 1_000_000
+    assert store.install(snapshot)
 
 
 def _get(app, path: str, **headers: str) -> tuple[str, dict[str, str], bytes]:  # noqa: ANN001
@@ -177,21 +179,31 @@ def test_it_shows_a_rebuild_on_the_next_request(app):
     assert _get(app, "/p/acme/api/v2/status.json")[2] == changed
 
 
-def test_it_shows_another_process_s_rebuild_at_its_next_look(app, monkeypatch):
-    write_snapshot(_snapshot())
+def test_it_shows_another_process_s_build_once_it_syncs(app, db):
+    save_snapshot(first := _snapshot())
+    store.sync()
     assert _get(app, "/p/acme/api/v2/status.json")[2] == STATUS_JSON
 
-    # The worker rebuilds the page: this process learns of it from the file alone.
+    # Another process builds the page: it is in the database, not in this process yet.
     changed = b'{"status":{"indicator":"major"}}'
     documents = {"api/v2/status.json": make_document("api/v2/status.json", changed)}
-    fresh = page_file("pg1").with_name(".fresh")
-    fresh.write_bytes(pickle.dumps(_snapshot(documents=documents)))
-    os.replace(fresh, page_file("pg1"))
+    save_snapshot(second := _snapshot(documents=documents))
+    assert second.version > first.version
+    assert _get(app, "/p/acme/api/v2/status.json")[2] == STATUS_JSON
 
-    monkeypatch.setattr(fastpath, "RECHECK_SECONDS", 3600.0)
-    assert _get(app, "/p/acme/api/v2/status.json")[2] == STATUS_JSON  # not looked at yet
-    monkeypatch.setattr(fastpath, "RECHECK_SECONDS", 0.0)
+    assert store.sync() == 1
     assert _get(app, "/p/acme/api/v2/status.json")[2] == changed
+
+
+def test_an_older_version_never_replaces_a_newer_one(app):
+    newer = _snapshot(documents={"api/v2/status.json": make_document("x.json", b"new")})
+    newer.version = 20
+    older = _snapshot()
+    older.version = 10
+    assert store.install(newer)
+
+    assert not store.install(older)
+    assert _get(app, "/p/acme/api/v2/status.json")[2] == b"new"
 
 
 @pytest.mark.parametrize(
@@ -222,7 +234,7 @@ def test_it_leaves_private_pages_to_django(app, backend):
     _get(app, "/", HTTP_HOST="status.acme.test")
 
     assert backend.calls == 2
-    assert page_file("pg1").exists()
+    assert store.snapshot_of("pg1") is not None
 
 
 def test_it_moves_with_the_slug_and_stops_serving_removed_pages(app, backend):
@@ -235,11 +247,11 @@ def test_it_moves_with_the_slug_and_stops_serving_removed_pages(app, backend):
     _get(app, "/api/v2/status.json", HTTP_HOST="status.acme.test")
     assert backend.calls == 2
 
-    remove_snapshot("pg1")
+    store.forget("pg1")
 
     _get(app, "/p/acme-corp/api/v2/status.json")
     assert backend.calls == 3
-    assert not page_file("pg1").exists()
+    assert store.snapshot_of("pg1") is None
 
 
 def test_it_does_not_unlink_a_slug_another_page_has_taken(app):

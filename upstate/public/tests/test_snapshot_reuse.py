@@ -18,7 +18,8 @@ from upstate.incidents.services import (
     save_postmortem,
 )
 from upstate.pages.services import create_component, create_group, update_component, update_page
-from upstate.public.snapshot import build_snapshot, load_snapshot, page_file, write_snapshot
+from upstate.public import store
+from upstate.public.snapshot import build_snapshot
 
 KEYED_TEMPLATES = ("public/incident.html", "public/postmortem.html", "public/history.html")
 
@@ -174,10 +175,10 @@ def test_a_change_to_what_an_old_incident_page_shows_renders_it_again(history, c
 def test_pages_kept_by_other_code_are_rendered_again(history):
     _build(history.page)
     # As after an upgrade: the keys on file were made by another release's templates.
-    kept = load_snapshot(page_file(history.page.code))
-    write_snapshot(
-        dataclasses.replace(kept, keys={p: f"older-release:{k}" for p, k in kept.keys.items()})
-    )
+    kept = store.snapshot_of(history.page.code)
+    older = {p: f"older-release:{k}" for p, k in kept.keys.items()}
+    store.clear()
+    store.install(dataclasses.replace(kept, keys=older))
 
     _, renders = _build(history.page)
 

@@ -11,8 +11,8 @@ import pytest
 
 from upstate.incidents.services import create_incident, delete_incident, post_update
 from upstate.pages.services import create_component, create_page, delete_page, update_page
+from upstate.public.models import PublicSnapshot
 from upstate.public.publish import rebuild_now
-from upstate.public.snapshot import page_file
 
 
 @pytest.fixture
@@ -69,7 +69,9 @@ def test_it_revalidates_with_etags_and_dates(live_upstate, live_page, monkeypatc
     monkeypatch.undo()
     url = f"{live_upstate}/p/acme/api/v2/summary.json"
     first = httpx.get(url)
-    assert first.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+    assert first.headers["Cache-Control"] == (
+        "public, max-age=0, s-maxage=5, stale-while-revalidate=10, stale-if-error=86400"
+    )
 
     same = httpx.get(url, headers={"If-None-Match": first.headers["ETag"]})
     by_date = httpx.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
@@ -97,7 +99,7 @@ def test_it_removes_deleted_incidents_and_pages_everywhere(live_upstate, live_pa
     delete_page(page=live_page)
 
     assert httpx.get(f"{live_upstate}/p/acme/").status_code == 404
-    assert not page_file(live_page.code).exists()
+    assert not PublicSnapshot.objects.filter(page_code=live_page.code).exists()
 
 
 def test_it_serves_the_custom_domain_at_its_root(live_upstate, live_page):
