@@ -18,12 +18,17 @@ from django.db import close_old_connections, connections, transaction
 
 log = logging.getLogger(__name__)
 
+MIN_INTERVAL = 0.2  # seconds between two builds of one page
+
 
 class Builder:
     def __init__(self) -> None:
         self._wanted: dict[int, None] = {}  # page ids in the order they were marked
         self._condition = threading.Condition()
         self._busy = False
+        # page id -> when it may be built again: during a storm of writes a page is built
+        # at most every MIN_INTERVAL, and its first change after a quiet spell at once.
+        self._next: dict[int, float] = {}
         self.builds = 0
 
     def mark(self, page_id: int) -> None:
@@ -34,15 +39,21 @@ class Builder:
     def run(self) -> None:
         while True:
             with self._condition:
-                while not self._wanted:
+                while True:
+                    now = time.monotonic()
+                    ready = [p for p in self._wanted if self._next.get(p, 0.0) <= now]
+                    if ready:
+                        break
                     self._busy = False
                     self._condition.notify_all()
-                    self._condition.wait()
+                    waits = [self._next[p] - now for p in self._wanted]
+                    self._condition.wait(min(waits) if waits else None)
                 self._busy = True
-                page_ids = list(self._wanted)
-                self._wanted.clear()
+                for page_id in ready:
+                    del self._wanted[page_id]
             close_old_connections()
-            for page_id in page_ids:
+            for page_id in ready:
+                self._next[page_id] = time.monotonic() + MIN_INTERVAL
                 _build_logged(page_id)
                 self.builds += 1
 

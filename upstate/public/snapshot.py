@@ -209,7 +209,7 @@ def _collector_paused() -> Iterator[None]:
 def build_snapshot(page: StatusPage) -> Snapshot:
     """Render every public document of ``page``, store them as the page's next version and
     serve them from this process at once (other processes follow, see ``store``)."""
-    from upstate.public import store
+    from upstate.public import cdn, store
 
     with _page_lock(page.code), _collector_paused():
         page = StatusPage.objects.select_related("org").get(pk=page.pk)
@@ -229,6 +229,7 @@ def build_snapshot(page: StatusPage) -> Snapshot:
         )
         save_snapshot(snapshot)
     store.install(snapshot)
+    cdn.purge(previous, snapshot)
     return snapshot
 
 

@@ -7,9 +7,9 @@ query every tenth of a second asks which page has which version. Either way a fu
 runs every few seconds, so a missed announcement costs seconds, not minutes. Versions only
 move forward: an older build never replaces a newer one.
 
-Every process also keeps a copy of what it serves (or built) on its host's disk. A process that starts
-while the database is unreachable serves those copies, says so in its log, and replaces them
-with newer versions when the database answers again.
+Every process also keeps a copy of what it serves (or built) on its host's disk. A process
+that starts while the database is unreachable serves those copies, says so in its log, and
+replaces them with newer versions when the database answers again.
 """
 
 from __future__ import annotations
