@@ -13,24 +13,27 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import _harness
 import httpx
+from _harness import (
+    BIN,
+    Processes,
+    ensure_debian_packages,
+    free_port,
+    upstate_env,
+    wait_until_up,
+)
 
-BIN = Path(sys.executable).parent
 PAGE = "/p/acme/"
 SUMMARY = "/p/acme/api/v2/summary.json"
 DJANGO_VIEW = "/healthz"  # a small Django view with one query
-STARTUP_ATTEMPTS = 300  # x 0.1 s
 NGINX_CONF = """\
 worker_processes 1;
 daemon off;
@@ -75,78 +78,14 @@ class Result:
     errors: int
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def ensure_tools() -> tuple[str, str]:
     """nginx and wrk from Debian, installed when missing and we may."""
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
     wrk = shutil.which("wrk") or ""
-    missing = [pkg for pkg, path in (("nginx-light", nginx), ("wrk", wrk)) if not path]
-    if missing:
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            sys.exit(
-                f"error: the benchmark needs Debian's {' and '.join(missing)}; "
-                f"install with: apt-get install {' '.join(missing)}"
-            )
-        subprocess.run(["apt-get", "update"], check=True)
-        subprocess.run(["apt-get", "install", "-y", *missing], check=True)
+    if not (nginx and wrk):
+        ensure_debian_packages({"nginx-light": nginx, "wrk": wrk})
         return ensure_tools()
     return nginx, wrk
-
-
-class Processes:
-    """Every server the benchmark starts; all are stopped on exit, whatever happens."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.running: list[subprocess.Popen] = []
-
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = (self.logs / f"{name}.log").open("w")
-        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.running.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def stop_all(self) -> None:
-        for proc in reversed(self.running):
-            self.stop(proc)
-
-
-def wait_until_up(url: str, proc: subprocess.Popen) -> httpx.Response:
-    for _ in range(STARTUP_ATTEMPTS):
-        if proc.poll() is not None:
-            sys.exit(f"error: the server for {url} exited with code {proc.returncode}")
-        try:
-            return httpx.get(url, timeout=5)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    sys.exit(f"error: nothing answered on {url}")
-
-
-def upstate_env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE"):
-        env.pop(name, None)
-    env.update(
-        UPSTATE_DATA_DIR=str(data_dir),
-        UPSTATE_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="upstate.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
 
 
 def export_static(base: str, root: Path) -> dict[str, bytes]:
@@ -203,31 +142,9 @@ def start_alternative(procs: Processes, name: str, env: dict[str, str]) -> str |
     return base
 
 
-WRK_LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
 def run_wrk(wrk: str, target: Target, connections: int, duration: int) -> Result:
-    threads = str(min(connections, os.cpu_count() or 1))
-    argv = [
-        wrk, "--latency", "-t", threads, "-c", str(connections), "-d", f"{duration}s",
-        "--timeout", "10s", target.base + target.path,
-    ]  # fmt: skip
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    latency = {p: float(v) * TO_MS[unit] for p, v, unit in WRK_LATENCY.findall(out)}
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    errors = int(non_2xx.group(1)) if non_2xx else 0
-    errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
-    if rps is None:
-        sys.exit(f"error: could not read wrk's output for {target.name}:\n{out}")
-    return Result(
-        target, connections, float(rps.group(1)), latency.get("50", 0.0), latency.get("99", 0.0),
-        errors,
-    )  # fmt: skip
+    r = _harness.run_wrk(wrk, target.base + target.path, connections, duration)
+    return Result(target, connections, r.rps, r.p50_ms, r.p99_ms, r.errors)
 
 
 def print_table(results: list[Result]) -> None:
