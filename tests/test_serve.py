@@ -152,14 +152,16 @@ def test_it_rejects_bad_server_options_before_starting(capsys, argv, message):
     assert capsys.readouterr().err.strip() == f"upstate: error: {message}"
 
 
-def test_the_public_page_stays_up_when_the_database_is_unreachable(env, tmp_path):
+@pytest.mark.parametrize("command", ["web", "serve"])
+def test_the_public_page_stays_up_when_the_database_is_unreachable(env, tmp_path, command):
+    # The demo's build leaves this host's copy of the page in the data directory.
     subprocess.run([UPSTATE, "demo"], env=env, check=True, capture_output=True, timeout=120)
     env = dict(env, DATABASE_URL="postgres://postgres@127.0.0.1:9/gone")  # nobody listens
     port = _free_port()
     log_path = tmp_path / "web.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [UPSTATE, "web", "--port", str(port)], env=env, stdout=log, stderr=log
+            [UPSTATE, command, "--port", str(port)], env=env, stdout=log, stderr=log
         )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -175,3 +177,4 @@ def test_the_public_page_stays_up_when_the_database_is_unreachable(env, tmp_path
     assert "Acme Status" in page.text
     assert summary.status_code == 200
     assert summary.json()["page"]["name"] == "Acme Status"
+    assert "database is unreachable" in log_path.read_text()
