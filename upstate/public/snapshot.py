@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from upstate.pages.models import StatusPage
-from upstate.public.models import PublicSnapshot
+from upstate.public.models import PublicDocument, PublicSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +165,7 @@ def _documents(
     return documents, keys
 
 
+CHUNK = 500  # digests per IN (...) query
 CHANNEL = "upstate_snapshots"  # PostgreSQL NOTIFY channel: "<page code>:<version>"
 _LOCK_CLASS = 0x5570  # pg_advisory_lock's first key: ours among other users of the database
 
@@ -185,10 +186,16 @@ def _page_lock(page_code: str) -> Iterator[None]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, key])
         return
     # SQLite is one host: a file lock in the data directory serialises its processes.
-    path = Path(settings.SNAPSHOT_DIR) / "locks" / f"{page_code}.lock"
+    with _file_lock(page_code, fcntl.LOCK_EX):
+        yield
+
+
+@contextmanager
+def _file_lock(name: str, mode: int) -> Iterator[None]:
+    path = Path(settings.SNAPSHOT_DIR) / "locks" / f"{name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, mode)
         yield
 
 
@@ -211,7 +218,7 @@ def build_snapshot(page: StatusPage) -> Snapshot:
     serve them from this process at once (other processes follow, see ``store``)."""
     from upstate.public import cdn, store
 
-    with _page_lock(page.code), _collector_paused():
+    with _documents_in_use(), _page_lock(page.code), _collector_paused():
         page = StatusPage.objects.select_related("org").get(pk=page.pk)
         previous = store.snapshot_of(page.code) or latest_snapshot(page.code)
         built_at = time.time()
@@ -234,13 +241,30 @@ def build_snapshot(page: StatusPage) -> Snapshot:
 
 
 def save_snapshot(snapshot: Snapshot) -> None:
-    """Store ``snapshot`` as its page's newest version (setting ``snapshot.version``), drop
-    the older ones, and announce it: on PostgreSQL with NOTIFY, which is delivered when the
-    transaction commits and never before, so a listener always finds the row it is told of."""
-    data = encode(snapshot)
+    """Store ``snapshot`` as its page's newest version (setting ``snapshot.version``): the
+    documents no version holds yet, then the manifest; drop the older versions, and announce
+    it: on PostgreSQL with NOTIFY, which is delivered when the transaction commits and never
+    before, so a listener always finds the rows it is told of."""
+    wanted = {digest_of(doc): doc for doc in snapshot.documents.values()}
     with transaction.atomic():
+        stored: set[str] = set()
+        names = list(wanted)
+        for start in range(0, len(names), CHUNK):
+            chunk = names[start : start + CHUNK]
+            stored.update(
+                PublicDocument.objects.filter(digest__in=chunk).values_list("digest", flat=True)
+            )
+        PublicDocument.objects.bulk_create(
+            [
+                PublicDocument(digest=digest, body=doc.body, gzipped=doc.gzipped)
+                for digest, doc in wanted.items()
+                if digest not in stored
+            ],
+            batch_size=200,
+            ignore_conflicts=True,  # another page's build may store the same bytes meanwhile
+        )
         row = PublicSnapshot.objects.create(
-            page_code=snapshot.page_code, built_at=snapshot.built_at, data=data
+            page_code=snapshot.page_code, built_at=snapshot.built_at, data=manifest(snapshot)
         )
         PublicSnapshot.objects.filter(page_code=snapshot.page_code, id__lt=row.id).delete()
         _announce(f"{snapshot.page_code}:{row.id}")
@@ -263,14 +287,87 @@ def _announce(payload: str) -> None:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
 
 
-def latest_snapshot(page_code: str) -> Snapshot | None:
+def latest_snapshot(page_code: str, held: dict[str, Document] | None = None) -> Snapshot | None:
+    """The page's newest stored version, fetching only the documents not in ``held`` (by
+    digest); None when there is none, or when it was replaced while being read (ask again)."""
     row = (
         PublicSnapshot.objects.filter(page_code=page_code)
         .order_by("-id")
         .values_list("id", "data")
         .first()
     )
-    return None if row is None else decode(bytes(row[1]), version=row[0])
+    if row is None:
+        return None
+    try:
+        meta = json.loads(bytes(row[1]))
+        held = held or {}
+        missing = sorted({entry[4] for entry in meta["documents"]} - set(held))
+        found = dict(held)
+        for start in range(0, len(missing), CHUNK):
+            rows = PublicDocument.objects.filter(digest__in=missing[start : start + CHUNK])
+            for digest, body, gzipped in rows.values_list("digest", "body", "gzipped"):
+                gz = None if gzipped is None else bytes(gzipped)
+                found[digest] = Document("", bytes(body), gz, f'"{digest}"')
+        documents = {}
+        for path, content_type, etag, headers, digest in meta["documents"]:
+            bytes_of = found.get(digest)
+            if bytes_of is None:
+                return None  # collected after a newer version replaced this one
+            pairs = tuple((str(name), str(value)) for name, value in headers)
+            documents[path] = Document(content_type, bytes_of.body, bytes_of.gzipped, etag, pairs)
+        return _snapshot_from(meta, documents, version=row[0])
+    except (ValueError, KeyError, TypeError):
+        log.error("the stored snapshot %s of page %s cannot be read", row[0], page_code)
+        return None
+
+
+def digest_of(doc: Document) -> str:
+    return doc.etag.strip('"')
+
+
+@contextmanager
+def _documents_in_use() -> Iterator[None]:
+    """Builds share this lock, `collect_documents` takes it alone: a document it finds unused
+    cannot be taken up by a build meanwhile."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock_shared(%s, 0)", [_LOCK_CLASS + 1])
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_shared(%s, 0)", [_LOCK_CLASS + 1])
+        return
+    with _file_lock("documents", fcntl.LOCK_SH):
+        yield
+
+
+def collect_documents() -> int:
+    """Delete the documents no stored version shows any more; returns how many."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, 0)", [_LOCK_CLASS + 1])
+        try:
+            return _collect()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, 0)", [_LOCK_CLASS + 1])
+    with _file_lock("documents", fcntl.LOCK_EX):
+        return _collect()
+
+
+def _collect() -> int:
+    used: set[str] = set()
+    for data in PublicSnapshot.objects.values_list("data", flat=True).iterator():
+        used.update(entry[4] for entry in json.loads(bytes(data))["documents"])
+    unused = [
+        digest
+        for digest in PublicDocument.objects.values_list("digest", flat=True).iterator()
+        if digest not in used
+    ]
+    for start in range(0, len(unused), CHUNK):
+        PublicDocument.objects.filter(digest__in=unused[start : start + CHUNK]).delete()
+    return len(unused)
 
 
 def rebuild_all() -> int:
@@ -285,23 +382,19 @@ def rebuild_all() -> int:
             log.exception("the public documents of page %s could not be built", page.code)
             continue
         count += 1
+    try:
+        collect_documents()
+    except Exception:
+        log.exception("unused public documents could not be collected")
     return count
 
 
-# --- Encoding: documents as bytes, for the database and each host's disk copy -----------------
+# --- Encoding --------------------------------------------------------------------------------
 # Not pickle: a row or a file that someone could write must never run code when it is read.
 
 
-def encode(snapshot: Snapshot) -> bytes:
-    bodies: list[bytes] = []
-    entries = []
-    for path, doc in snapshot.documents.items():
-        bodies.append(doc.body)
-        if doc.gzipped is not None:
-            bodies.append(doc.gzipped)
-        gz = -1 if doc.gzipped is None else len(doc.gzipped)
-        entries.append([path, doc.content_type, doc.etag, doc.headers, len(doc.body), gz])
-    meta = {
+def _meta(snapshot: Snapshot, documents: list) -> dict:
+    return {
         "format": FORMAT,
         "page_code": snapshot.page_code,
         "org_id": snapshot.org_id,
@@ -311,9 +404,47 @@ def encode(snapshot: Snapshot) -> bytes:
         "built_at": snapshot.built_at,
         "dates_tell": snapshot.dates_tell,
         "keys": snapshot.keys,
-        "documents": entries,
+        "documents": documents,
     }
-    head = json.dumps(meta, separators=(",", ":")).encode()
+
+
+def _snapshot_from(meta: dict, documents: dict[str, Document], *, version: int) -> Snapshot | None:
+    if meta.get("format") != FORMAT:
+        return None
+    return Snapshot(
+        page_code=meta["page_code"],
+        org_id=meta["org_id"],
+        slug=meta["slug"],
+        custom_domain=meta["custom_domain"],
+        private=meta["private"],
+        built_at=meta["built_at"],
+        documents=documents,
+        dates_tell=meta["dates_tell"],
+        keys=meta["keys"],
+        version=version,
+    )
+
+
+def manifest(snapshot: Snapshot) -> bytes:
+    """What the database stores of a version besides its documents' bytes."""
+    entries = [
+        [path, doc.content_type, doc.etag, doc.headers, digest_of(doc)]
+        for path, doc in snapshot.documents.items()
+    ]
+    return json.dumps(_meta(snapshot, entries), separators=(",", ":")).encode()
+
+
+def encode(snapshot: Snapshot) -> bytes:
+    """A whole version in one piece, bytes included: each host's disk copy."""
+    bodies: list[bytes] = []
+    entries = []
+    for path, doc in snapshot.documents.items():
+        bodies.append(doc.body)
+        if doc.gzipped is not None:
+            bodies.append(doc.gzipped)
+        gz = -1 if doc.gzipped is None else len(doc.gzipped)
+        entries.append([path, doc.content_type, doc.etag, doc.headers, len(doc.body), gz])
+    head = json.dumps(_meta(snapshot, entries), separators=(",", ":")).encode()
     return b"".join([MAGIC, struct.pack(">Q", len(head)), head, *bodies])
 
 
@@ -343,17 +474,6 @@ def decode(data: bytes, *, version: int) -> Snapshot | None:
             documents[path] = Document(content_type, body, gzipped, etag, pairs)
         if offset != len(data):
             return None
-        return Snapshot(
-            page_code=meta["page_code"],
-            org_id=meta["org_id"],
-            slug=meta["slug"],
-            custom_domain=meta["custom_domain"],
-            private=meta["private"],
-            built_at=meta["built_at"],
-            documents=documents,
-            dates_tell=meta["dates_tell"],
-            keys=meta["keys"],
-            version=version,
-        )
+        return _snapshot_from(meta, documents, version=version)
     except (ValueError, KeyError, TypeError, struct.error):
         return None

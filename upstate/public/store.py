@@ -28,7 +28,15 @@ from django.conf import settings
 from django.db import close_old_connections, connection, connections
 
 from upstate.public.models import PublicSnapshot
-from upstate.public.snapshot import CHANNEL, Document, Snapshot, decode, encode
+from upstate.public.snapshot import (
+    CHANNEL,
+    Document,
+    Snapshot,
+    decode,
+    digest_of,
+    encode,
+    latest_snapshot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -283,19 +291,14 @@ def sync() -> int:
 
 
 def _fetch(page_code: str) -> int:
-    row = (
-        PublicSnapshot.objects.filter(page_code=page_code)
-        .order_by("-id")
-        .values_list("id", "data")
-        .first()
-    )
-    if row is None:
-        return 0
-    snapshot = decode(bytes(row[1]), version=row[0])
-    if snapshot is None:
-        log.error("the stored snapshot %s of page %s cannot be read", row[0], page_code)
-        return 0
-    return int(install(snapshot))
+    # The bytes of every document this process serves, by digest: a new version is mostly
+    # documents it already has.
+    held = {
+        digest_of(doc): doc for served in list(_by_code.values())
+        for doc in served.snapshot.documents.values()
+    }  # fmt: skip
+    snapshot = latest_snapshot(page_code, held)
+    return 0 if snapshot is None else int(install(snapshot))
 
 
 def start_following() -> None:
