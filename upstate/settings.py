@@ -78,6 +78,7 @@ def _database() -> dict:
         url = f"sqlite:///{DATA_DIR / 'upstate.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=env_int("UPSTATE_DB_CONN_MAX_AGE", 60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "upstate.dbbackend.sqlite3"  # writers queue in the process
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # WAL lets the public snapshot builder read while a writer commits;

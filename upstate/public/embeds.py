@@ -210,9 +210,9 @@ def _embed(state: PageState, data: dict[str, Any], theme: str) -> bytes:
         return render_to_string("public/embed.html", context).encode()
 
 
-def documents(page: StatusPage) -> dict[str, bytes]:
+def documents(page: StatusPage, state: PageState | None = None) -> dict[str, bytes]:
     """Snapshot path (e.g. ``badge.svg``) -> bytes."""
-    state = load(page)
+    state = state or load(page)
     data = widget_data(state)
     built = {WIDGET_DATA: json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()}
     built["embed"] = _embed(state, data, "auto")

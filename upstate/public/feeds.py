@@ -99,9 +99,9 @@ def _calendar(state: PageState) -> Calendar:
     return calendar
 
 
-def documents(page: StatusPage) -> dict[str, bytes]:
+def documents(page: StatusPage, state: PageState | None = None) -> dict[str, bytes]:
     """Snapshot path (e.g. ``history.rss``) -> bytes."""
-    state = load(page)
+    state = state or load(page)
     return {
         "history.rss": _feed(state, "history.rss").rss_str(pretty=True),
         "history.atom": _feed(state, "history.atom").atom_str(pretty=True),

@@ -118,12 +118,17 @@ def make_document(path: str, body: bytes, previous: Document | None = None) -> D
 
 
 def render_documents(page: StatusPage) -> dict[str, Body]:
-    from upstate.public import embeds, feeds, pages, statuspage
+    from upstate.public import embeds, feeds, pages, state, statuspage
     from upstate.subscribers import documents as subscribe_form
 
+    # The JSON, the feeds and the embeds show the same state: read it once (it was a third
+    # of a build during a storm of updates, bench/write_storm.py).
+    shared = state.load(page)
     documents: dict[str, Body] = {}
-    for builder in (pages, statuspage, feeds, embeds, subscribe_form):
-        documents.update(builder.documents(page))
+    documents.update(pages.documents(page))
+    for builder in (statuspage, feeds, embeds):
+        documents.update(builder.documents(page, shared))
+    documents.update(subscribe_form.documents(page))
     return documents
 
 

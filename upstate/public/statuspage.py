@@ -220,9 +220,9 @@ def _dump(document: Obj) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def documents(page: StatusPage) -> dict[str, bytes]:
+def documents(page: StatusPage, state: PageState | None = None) -> dict[str, bytes]:
     """Snapshot path (relative to the page root, e.g. ``api/v2/summary.json``) -> bytes."""
-    state = load(page)
+    state = state or load(page)
     w = _Writer(state)
     page_obj = w.page_obj()
     recent = [w.incident(i) for i in state.incidents[:RECENT_LIMIT]]

@@ -144,6 +144,7 @@ class _Sync:
     source: str = "none"  # "database", or "disk" while the database has not answered yet
     last_ok: float | None = None  # monotonic time of the last full agreement with the database
     following: bool = False
+    failures: int = 0  # database failures in a row, for the back-off and the log
 
 
 _sync = _Sync()
@@ -287,6 +288,7 @@ def sync() -> int:
         changed += 1
     _sync.source = "database"
     _sync.last_ok = time.monotonic()
+    _sync.failures = 0
     return changed
 
 
@@ -320,23 +322,21 @@ def start_following() -> None:
 
 
 def _follow() -> None:
-    failures = 0
     while True:
         try:
             if connection.vendor == "postgresql":
                 _listen()
             else:
                 _poll()
-            failures = 0
         except Exception as error:  # noqa: BLE001 - keep serving, try again
-            if failures == 0:
+            if _sync.failures == 0:  # once per outage: a sync in between resets the count
                 log.warning(
                     "lost the database while following public page versions (%s); serving "
                     "the last ones until it is back",
                     error,
                 )
-            delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-            failures += 1
+            delay = RETRY_SECONDS[min(_sync.failures, len(RETRY_SECONDS) - 1)]
+            _sync.failures += 1
             time.sleep(delay)
         finally:
             connections.close_all()
@@ -360,14 +360,16 @@ def _listen() -> None:
     params.update(keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2)
     with psycopg.connect(**params, autocommit=True) as listener:
         listener.execute(f"LISTEN {CHANNEL}")
-        recovered = _sync.last_ok is None or time.monotonic() - _sync.last_ok > 1
+        recovered = _sync.failures > 0
         sync()
         if recovered:
             log.info("following public page versions (database notifications)")
         next_full = time.monotonic() + FULL_SYNC_SECONDS
+        # An idle listener still says it is alive well within PUBLIC_STALE_SECONDS.
+        beat = settings.PUBLIC_STALE_SECONDS / 3
         while True:
             wanted: set[str] = set()
-            timeout = max(0.0, next_full - time.monotonic())
+            timeout = max(0.0, min(next_full - time.monotonic(), beat))
             for notice in listener.notifies(timeout=timeout, stop_after=1):
                 wanted.add(notice.payload)
             # A burst of announcements arrives together: take what is queued, fetch once.
