@@ -139,10 +139,10 @@ DEFAULT_FROM_EMAIL = (
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Notifications (upstate/notifications): webhooks and chat/SMS providers may reach private or
-# loopback addresses only when allowed; a delivery claimed by a worker that vanished is taken
-# over after the lease (seconds).
+# loopback addresses only when allowed; what a worker that vanished held is taken over this
+# many seconds after its last heartbeat (a live worker renews its claims five times a lease).
 ALLOW_PRIVATE_TARGETS = env_bool("UPSTATE_ALLOW_PRIVATE_TARGETS", False)
-DELIVERY_LEASE = env_int("UPSTATE_DELIVERY_LEASE", 120)
+DELIVERY_LEASE = env_int("UPSTATE_DELIVERY_LEASE", 10)
 DELIVERY_BATCH = env_int("UPSTATE_DELIVERY_BATCH", 200)
 # Provider API bases (changed only to point tests or a proxy at them).
 TWILIO_API_URL = env_str("UPSTATE_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")

@@ -99,6 +99,13 @@ class Event(models.Model):
                 name="event_open",
                 condition=models.Q(state__in=OPEN_EVENT_STATES),
             ),
+            # The workers' recovery every few seconds (services.recover) looks for fan-outs
+            # whose claim ran out; the heartbeat renews a live worker's by primary key.
+            models.Index(
+                fields=["claimed_until"],
+                name="event_fanning_out",
+                condition=models.Q(state=EventState.FANNING_OUT),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,7 +148,8 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
-    # Which worker batch holds the row while it is SENDING, and until when.
+    # Which worker batch holds the row while it is SENDING, and until when (the worker's
+    # heartbeat extends it while the batch lasts; see services.HeldClaims).
     claim_token = models.CharField(max_length=32, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -167,6 +175,13 @@ class Delivery(models.Model):
                 name="delivery_open",
                 condition=models.Q(status__in=OPEN_DELIVERY_STATES),
             ),
+            # The workers' recovery every few seconds (services.recover) looks for claims
+            # that ran out: only the rows being sent are in it, none on an idle installation.
+            models.Index(
+                fields=["claimed_until"],
+                name="delivery_sending",
+                condition=models.Q(status=DeliveryStatus.SENDING),
+            ),
         ]
 
     @property
@@ -179,6 +194,27 @@ class Delivery(models.Model):
         if self.subscriber_id:
             return self.subscriber.address
         return f"{self.member.user.email} (paged)" if self.member_id else self.address
+
+
+class Worker(models.Model):
+    """A running worker process (`upstate worker`), alive while its heartbeat renews
+    `seen_at`. One silent for the lease is presumed dead, and what it may have taken from the
+    queue without claiming it yet is enqueued again (services.recover)."""
+
+    code = models.CharField(max_length=16, unique=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # Every worker's recovery looks for the silent ones every few seconds.
+            models.Index(fields=["seen_at"], name="worker_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid} ({self.code})"
 
 
 class Attempt(models.Model):

@@ -3,22 +3,29 @@ claim and send deliveries, retry what failed, and take over what a vanished work
 
 Every step claims its rows with a conditional UPDATE whose row count says who won, so any
 number of workers (or a restarted one) can run the same step and nothing is sent twice.
+
+A claim lasts a short lease (UPSTATE_DELIVERY_LEASE), which the worker's heartbeat extends for
+as long as the batch holding it runs (`HeldClaims`, `beat`): a slow send keeps its rows, while
+the claims of a worker that died run out a lease after its last heartbeat and are taken over
+by the next `recover`, which every worker runs a few times a lease.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import secrets
+import socket
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from upstate.audit.services import record
@@ -29,6 +36,7 @@ from upstate.maintenance.models import Maintenance, MaintenanceStatus, Maintenan
 from upstate.notifications import provider_rules
 from upstate.notifications.models import (
     OPEN_DELIVERY_STATES,
+    OPEN_EVENT_STATES,
     Attempt,
     Delivery,
     DeliveryStatus,
@@ -37,6 +45,7 @@ from upstate.notifications.models import (
     EventState,
     ProviderConfig,
     WhatsAppVia,
+    Worker,
 )
 from upstate.notifications.provider_rules import SECRET_FIELDS
 from upstate.notifications.transports import ClaimLost, Transport, TransportError, transport_for
@@ -55,6 +64,13 @@ INSERT_CHUNK = 1000
 # thread waiting here wakes as soon as it is free, where SQLite's busy handler sleeps 1, 2,
 # 5, 10... ms between tries and left the threads idle.
 _SQLITE_WRITER = threading.Lock()
+# Heartbeats per lease: a claim outlives a few slow or failed ones (a busy database), and a
+# dead worker's claims are taken over at most a fifth of a lease after they run out.
+BEATS_PER_LEASE = 5
+# Pending work this old is presumed lost from the queue itself (a flushed Redis, an enqueue
+# that failed after its commit) and enqueued again by `sweep`; what a stopped worker had taken
+# from the queue is enqueued again at once by `recover`.
+QUEUE_GRACE = timedelta(minutes=2)
 MAINTENANCE_KINDS = {
     MaintenanceStatus.SCHEDULED: EventKind.MAINTENANCE_SCHEDULED,
     MaintenanceStatus.IN_PROGRESS: EventKind.MAINTENANCE_STARTED,
@@ -68,6 +84,11 @@ def _token() -> str:
 
 def _lease() -> timedelta:
     return timedelta(seconds=settings.DELIVERY_LEASE)
+
+
+def beat_interval() -> float:
+    """Seconds between a worker's heartbeats (and its recovery runs)."""
+    return settings.DELIVERY_LEASE / BEATS_PER_LEASE
 
 
 # --- Recording (inside the state change's transaction) --------------------------------------
@@ -224,6 +245,11 @@ def fan_out(event_id: int) -> int:
     token = claim_event(event_id)
     if token is None:
         return 0
+    with HELD.holding(Event, token, [event_id]):
+        return _fan_out(event_id, token)
+
+
+def _fan_out(event_id: int, token: str) -> int:
     event = Event.objects.select_related("page__org").get(id=event_id)
     content, targets = _plan(event)
     if content is None:  # the incident became internal (or was acknowledged, for a re-page)
@@ -475,6 +501,11 @@ def deliver(ids: list[int]) -> int:
     token, won = claim_deliveries(ids)
     if not won:
         return 0
+    with HELD.holding(Delivery, token, ids):
+        return _send_claimed(ids, token)
+
+
+def _send_claimed(ids: list[int], token: str) -> int:
     groups: dict[tuple[int, str], list[Outgoing]] = defaultdict(list)
     for delivery in _claimed(ids, token):
         groups[(delivery.event.id, delivery.channel)].append(delivery)
@@ -541,36 +572,197 @@ def _unservable(delivery: Outgoing, transport: Transport) -> str:
     return ""
 
 
-# --- Recovery --------------------------------------------------------------------------------
+# --- Claims, workers and recovery ------------------------------------------------------------
+
+# What a claimed row is while its claim lasts, per model.
+_CLAIMED = {Event: Q(state=EventState.FANNING_OUT), Delivery: Q(status=DeliveryStatus.SENDING)}
+
+
+class HeldClaims:
+    """The claims this process is working on, which its heartbeat renews (`beat`). A batch is
+    held from its claim to its end, however it ends: rows an error left claimed are no longer
+    renewed and are taken over like a dead worker's."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[type[Model], list[int]]] = {}
+
+    @contextlib.contextmanager
+    def holding(self, model: type[Model], token: str, ids: list[int]) -> Iterator[None]:
+        with self._lock:
+            self._held[token] = (model, ids)
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._held[token]
+
+    def renew(self, until: datetime) -> int:
+        """Extend the held claims to `until`; returns how many rows were extended. By primary
+        key and token: a row already sent, failed or taken over is left alone."""
+        with self._lock:
+            held = list(self._held.items())
+        renewed = 0
+        for model in _CLAIMED:
+            tokens = [token for token, (m, _) in held if m is model]
+            ids = [i for token, (m, batch) in held if m is model for i in batch]
+            if tokens:
+                rows = model.objects.filter(_CLAIMED[model], id__in=ids, claim_token__in=tokens)
+                renewed += rows.update(claimed_until=until)
+        return renewed
+
+
+HELD = HeldClaims()
+
+
+def _writer() -> contextlib.AbstractContextManager:
+    # On SQLite the heartbeat queues for the write lock with the sending threads (see
+    # _SQLITE_WRITER) rather than in SQLite's busy handler, which could starve it.
+    return _SQLITE_WRITER if connection.vendor == "sqlite" else contextlib.nullcontext()
+
+
+def beat(*, worker: str) -> int:
+    """The worker named `worker` is alive: say so (recording it on its first beat) and extend
+    the claims this process holds by a lease. Returns how many claims were extended."""
+    now = timezone.now()
+    with _writer():
+        if not Worker.objects.filter(code=worker).update(seen_at=now):
+            # A first beat, or one after a stall longer than the lease: the others took this
+            # worker for dead and took over its claims (the Ledger refuses its sends of those
+            # rows). It carries on under the same name.
+            Worker.objects.create(
+                code=worker,
+                host=socket.gethostname()[:255],
+                pid=os.getpid(),
+                started_at=now,
+                seen_at=now,
+            )
+        return HELD.renew(until=now + _lease())
+
+
+def retire(*, worker: str) -> None:
+    """A worker that stopped cleanly, with no task in flight, leaves nothing to take over."""
+    Worker.objects.filter(code=worker).delete()
+
+
+def recover(now: datetime | None = None) -> dict[str, int]:
+    """Take over what stopped workers left, as soon as their lease runs out: fan-outs and
+    deliveries whose claims were not renewed, and, for a worker that stopped beating, what it
+    may have taken from the queue without claiming it yet (every open event and delivery due
+    is enqueued again: a task for work done or claimed meanwhile does nothing).
+
+    Every worker runs this each beat (tasks.Heartbeat). With no worker stopped it is three
+    reads of small indexes (`worker_seen`, and `event_fanning_out` and `delivery_sending`,
+    which hold only the rows being worked on) and no write."""
+    now = now or timezone.now()
+    stopped = _reap_workers(now)
+    events = _release_events(now)
+    deliveries = _release_deliveries(now)
+    released = len(deliveries)
+    if stopped:
+        events = sorted(set(events) | set(_open_events()))
+        deliveries = _open_deliveries(now)
+    for event_id in events:
+        _enqueue_fan_out(event_id)
+    _enqueue_deliveries(deliveries)
+    if events or released:
+        log.warning(
+            "took over from stopped workers: %d fan-outs, %d deliveries claimed, %d enqueued",
+            len(events),
+            released,
+            len(deliveries),
+        )
+    return {
+        "workers": stopped,
+        "events": len(events),
+        "released": released,
+        "deliveries": len(deliveries),
+    }
+
+
+def _reap_workers(now: datetime) -> int:
+    silent = Worker.objects.filter(seen_at__lt=now - _lease()).order_by()
+    found = list(silent.values_list("code", "host", "pid"))
+    if not found:
+        return 0
+    # Several workers may find the same silent one: the DELETE's row count says who won.
+    stopped, _ = silent.filter(code__in=[code for code, _, _ in found]).delete()
+    for code, host, pid in found if stopped else []:
+        log.warning("worker %s (pid %s on %s) stopped beating", code, pid, host)
+    return stopped
+
+
+def _release_events(now: datetime) -> list[int]:
+    """Fan-outs whose claim ran out, made pending again by this call (one conditional UPDATE
+    each; there are at most as many as stopped workers had threads)."""
+    # No ORDER BY here and below: SQLite would read the whole table in that order rather than
+    # the small partial index.
+    expired = Event.objects.filter(state=EventState.FANNING_OUT, claimed_until__lt=now).order_by()
+    won = []
+    for event_id in expired.values_list("id", flat=True):
+        if expired.filter(id=event_id).update(
+            state=EventState.PENDING, claim_token="", claimed_until=None
+        ):
+            won.append(event_id)
+    return won
+
+
+def _release_deliveries(now: datetime) -> list[int]:
+    """Deliveries whose claim ran out, made pending again by this call, in sending order."""
+    expired = Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_until__lt=now
+    ).order_by()
+    ids = list(expired.values_list("id", flat=True))
+    if not ids:
+        return []
+    expired.filter(id__in=ids).update(
+        status=DeliveryStatus.PENDING, claim_token="", claimed_until=None, next_attempt_at=now
+    )
+    # The rows released here carry this call's `now`; a worker recovering at the same moment
+    # released others, or none.
+    mine = Delivery.objects.filter(id__in=ids, status=DeliveryStatus.PENDING, next_attempt_at=now)
+    return list(mine.order_by("event_id", "channel", "id").values_list("id", flat=True))
+
+
+def _open_events() -> list[int]:
+    # Run once per stopped worker; state IN as well lets PostgreSQL use `event_open`.
+    rows = Event.objects.filter(state__in=OPEN_EVENT_STATES, state=EventState.PENDING)
+    return list(rows.order_by("id").values_list("id", flat=True))
+
+
+def _open_deliveries(now: datetime) -> list[int]:
+    due = Q(status=DeliveryStatus.PENDING) | Q(
+        status=DeliveryStatus.FAILED, next_attempt_at__lte=now
+    )
+    rows = Delivery.objects.filter(due, status__in=OPEN_DELIVERY_STATES)
+    return list(rows.order_by("event_id", "channel", "id").values_list("id", flat=True))
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Re-enqueue whatever a crashed or stopped worker left: events not fanned out, deliveries
-    whose claim expired, and due retries that fell out of the queue."""
+    """`recover`, and re-enqueue what fell out of the queue: events not fanned out, pending
+    deliveries long unsent, and due retries. Run when a worker starts and once a minute."""
     now = now or timezone.now()
-    stale = now - _lease()
+    counts = recover(now)
+    lost = now - QUEUE_GRACE
     events = list(
-        Event.objects.filter(
-            Q(state=EventState.PENDING, created_at__lt=stale)
-            | Q(state=EventState.FANNING_OUT, claimed_until__lt=now)
-        ).values_list("id", flat=True)
+        Event.objects.filter(state=EventState.PENDING, created_at__lt=lost).values_list(
+            "id", flat=True
+        )
     )
     for event_id in events:
         _enqueue_fan_out(event_id)
-    released = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_until__lt=now).update(
-        status=DeliveryStatus.PENDING, claim_token="", claimed_until=None, next_attempt_at=now
-    )
     due = list(
         Delivery.objects.filter(
-            Q(status=DeliveryStatus.PENDING, next_attempt_at__lt=stale)
-            | Q(status=DeliveryStatus.PENDING, next_attempt_at=now)
+            Q(status=DeliveryStatus.PENDING, next_attempt_at__lt=lost)
             | Q(status=DeliveryStatus.FAILED, next_attempt_at__lte=now)
         )
         .order_by("event_id", "channel", "id")
         .values_list("id", flat=True)
     )
     _enqueue_deliveries(due)
-    return {"events": len(events), "released": released, "deliveries": len(due)}
+    counts["events"] += len(events)
+    counts["deliveries"] += len(due)
+    return counts
 
 
 def open_deliveries(event: Event) -> int:

@@ -3,6 +3,7 @@ what it receives, and an HTTP server that records every request and answers as t
 
 from __future__ import annotations
 
+import asyncio
 import email
 import json
 import socket
@@ -43,6 +44,7 @@ class _Handler:
         self.sink = sink
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+        await asyncio.sleep(self.sink.delay)
         if address in self.sink.reject:
             return self.sink.reject[address]
         envelope.rcpt_tos.append(address)
@@ -55,7 +57,8 @@ class _Handler:
 
 
 class SmtpSink:
-    """`mails` holds every accepted message; `reject` maps an address to an SMTP reply."""
+    """`mails` holds every accepted message; `reject` maps an address to an SMTP reply;
+    `delay` is how many seconds the server takes to answer each RCPT (a slow mail server)."""
 
     def __init__(self, *, keep: bool = True, eight_bit: bool = True) -> None:
         from aiosmtpd.controller import Controller
@@ -64,6 +67,7 @@ class SmtpSink:
         self.mails: list[Mail] = []
         self.count = 0
         self.reject: dict[str, str] = {}
+        self.delay = 0.0
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.port = free_port()
