@@ -127,6 +127,10 @@ def run_worker() -> int:
     # A stop signal during start-up waits for huey's handlers: huey logs "started" before it
     # installs them, and a signal in between ended the worker with a KeyboardInterrupt.
     signal.pthread_sigmask(signal.SIG_BLOCK, WORKER_STOP_SIGNALS)
+    # Where the worker shares a host with web processes (`upstate serve`), readers of the
+    # public page come first: its notifications and indexing can wait a few milliseconds.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     from django.conf import settings
     from django.db import connections
     from django.utils.module_loading import autodiscover_modules
@@ -151,6 +155,7 @@ def run_worker() -> int:
 
 
 WORKER_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+WORKER_NICENESS = 5
 WORKER_CONN_MAX_AGE = 60
 
 # What every notification renders (the email templates compile once per process).

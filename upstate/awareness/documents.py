@@ -102,7 +102,7 @@ def _sync(document_model, key: str, subjects: list, texts_of, page_filter: dict)
         if known.get(subject.id) != digest:
             stale.append((subject, texts, digest))
     embedder = get_embedder()
-    vectors = embedder.embed([t for _, texts, _ in stale for t in texts]) if stale else None
+    vectors = _vectors(document_model, key, stale, embedder) if stale else None
     with transaction.atomic():
         live = {s.id for s in subjects}
         gone = [subject_id for subject_id in known if subject_id not in live]
@@ -121,6 +121,26 @@ def _sync(document_model, key: str, subjects: list, texts_of, page_filter: dict)
                 },
             )
     return len(stale)
+
+
+def _vectors(document_model, key: str, stale: list, embedder) -> np.ndarray:  # noqa: ANN001
+    """The vectors of every stale subject's passages, in order. A passage whose text is
+    already stored (an incident's title and earlier updates, when one update is added) keeps
+    its vector: during a storm of updates the worker embedded each incident's every passage
+    again for each one (bench/write_storm.py)."""
+    ids = [subject.id for subject, _, _ in stale]
+    stored: dict[str, np.ndarray] = {}
+    rows = document_model.objects.filter(**{f"{key}_id__in": ids}, model=embedder.name)
+    for text, vector in rows.values_list("text", "vector"):
+        block = from_bytes(vector).reshape(-1, DIMENSIONS)
+        lines = text.split("\n")
+        if len(lines) == len(block):
+            stored.update(zip(lines, block, strict=True))
+    texts = [t for _, subject_texts, _ in stale for t in subject_texts]
+    missing = sorted({t for t in texts if t not in stored})
+    if missing:
+        stored.update(zip(missing, embedder.embed(missing), strict=True))
+    return np.stack([stored[t] for t in texts])
 
 
 def index_page(page_id: int) -> int:

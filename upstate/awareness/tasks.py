@@ -1,16 +1,46 @@
 from __future__ import annotations
 
+import threading
+import time
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from upstate.awareness.documents import index_page
 from upstate.incidents.models import ACTIVE_STATUSES, Incident
 
+# page id -> whether a change came while the page was being indexed. During a storm of updates
+# the worker's threads all indexed the same page at once, each embedding the same new text
+# (bench/write_storm.py): now one indexes and goes round again, at most every
+# INDEX_INTERVAL, so that the updates of a storm are embedded together; the others return.
+INDEX_INTERVAL = 1.0
+_indexing: dict[int, bool] = {}
+_indexing_lock = threading.Lock()
+
 
 @db_task(retries=3, retry_delay=5)
 def index_page_task(page_id: int) -> int:
     """Re-embed the page's changed incidents (their title, updates, components or page name)."""
-    return index_page(page_id)
+    with _indexing_lock:
+        if page_id in _indexing:
+            _indexing[page_id] = True
+            return 0
+        _indexing[page_id] = False
+    total = 0
+    try:
+        while True:
+            started = time.monotonic()
+            total += index_page(page_id)
+            with _indexing_lock:
+                if not _indexing[page_id]:
+                    del _indexing[page_id]
+                    return total
+                _indexing[page_id] = False
+            time.sleep(max(0.0, started + INDEX_INTERVAL - time.monotonic()))
+    except BaseException:
+        with _indexing_lock:
+            _indexing.pop(page_id, None)
+        raise
 
 
 # A re-index that was lost (the worker was down when it was queued) is caught up here; pages

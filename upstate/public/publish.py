@@ -18,7 +18,7 @@ from django.db import close_old_connections, connections, transaction
 
 log = logging.getLogger(__name__)
 
-MIN_INTERVAL = 0.4  # seconds between two builds of one page
+MIN_INTERVAL = 0.5  # seconds between two builds of one page
 
 
 class Builder:

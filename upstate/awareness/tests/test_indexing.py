@@ -80,3 +80,60 @@ def test_the_periodic_sweep_catches_up_a_lost_re_index(login_incident):
     index_active_pages_task.call_local()
     assert IncidentDocument.objects.filter(incident=login_incident).exists()
     assert index_active_pages_task.call_local() == 0  # nothing changed: nothing embedded
+
+
+def test_an_update_embeds_only_the_passages_that_changed(login_incident, monkeypatch):
+    from upstate.awareness import documents
+    from upstate.awareness.embedding import get_embedder
+
+    embedder = get_embedder()
+    before = passage_vectors(_document(login_incident))
+    embedded: list[str] = []
+    real = embedder.embed
+
+    def counting(texts: list[str]):  # noqa: ANN202
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(embedder, "embed", counting)
+    post_update(incident=login_incident, status="identified", message="A bad cache node.")
+    documents.index_page(login_incident.page_id)
+
+    document = _document(login_incident)
+    whole, title, components, newest, older = document.text.split("\n")
+    # The whole incident and the new update are new text; title, components and the first
+    # update keep their vectors, and the vectors equal what embedding them afresh gives.
+    assert sorted(embedded) == sorted([whole, newest])
+    vectors = passage_vectors(document)
+    assert (vectors[1] == before[1]).all() and (vectors[4] == before[3]).all()
+    assert abs(vectors - real(document.text.split("\n"))).max() < 1e-6
+
+
+def test_changes_during_an_index_run_fold_into_one_more_run(monkeypatch):
+    import threading
+
+    from upstate.awareness import tasks
+
+    calls: list[int] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_index(page_id: int) -> int:
+        calls.append(page_id)
+        entered.set()
+        release.wait(10)
+        return 1
+
+    monkeypatch.setattr(tasks, "index_page", slow_index)
+    monkeypatch.setattr(tasks, "INDEX_INTERVAL", 0.0)
+    first = threading.Thread(target=tasks.index_page_task.call_local, args=(7,))
+    first.start()
+    assert entered.wait(10)
+
+    # Three more changes while the first run embeds: they return at once...
+    assert [tasks.index_page_task.call_local(7) for _ in range(3)] == [0, 0, 0]
+    release.set()
+    first.join(10)
+
+    # ...and the running task went round once more for all of them.
+    assert calls == [7, 7]
+    assert tasks._indexing == {}
