@@ -6,8 +6,9 @@ bytes as static files, and what the alternatives would cost.
 Builds a throwaway demo installation, starts `upstate serve` (granian, one worker process) on
 a free loopback port, exports the status page HTML and summary.json to a static root served
 by Debian's nginx (one worker, access_log off), and loads each target with wrk. For choosing
-the server it also measures a plain Django view (/healthz) on granian WSGI, on
-granian ASGI and on uvicorn. Everything binds to 127.0.0.1 and stops by itself."""
+the server it also measures a plain Django view (/healthz) in Upstate (granian RSGI, Django in
+its own threads), on granian ASGI and on uvicorn. Everything binds to 127.0.0.1 and stops by
+itself."""
 
 from __future__ import annotations
 
@@ -208,9 +209,9 @@ def measure(
     targets = [
         Target(json_baseline, static, SUMMARY, json_baseline),
         Target(html_baseline, static, PAGE, html_baseline),
-        Target("upstate (granian WSGI): summary.json", upstate, SUMMARY, json_baseline),
-        Target("upstate (granian WSGI): page HTML", upstate, PAGE, html_baseline),
-        Target("granian WSGI: Django view", upstate, DJANGO_VIEW, json_baseline),
+        Target("upstate fast path: summary.json", upstate, SUMMARY, json_baseline),
+        Target("upstate fast path: page HTML", upstate, PAGE, html_baseline),
+        Target("upstate: Django view (its threads)", upstate, DJANGO_VIEW, json_baseline),
     ]
     if not args.no_alternatives:
         for name, label in (("granian-asgi", "granian ASGI"), ("uvicorn", "uvicorn ASGI")):
