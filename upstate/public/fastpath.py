@@ -31,7 +31,8 @@ from upstate.public.store import Pair, Variant, query_params
 
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
-# (status, headers, body): what the fast path answers, whichever interface asked.
+# (status, headers, body): what the fast path answers, whichever interface asked. The body is
+# the document's also for HEAD: the server sends none, but its length is the Content-Length.
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 log = logging.getLogger(__name__)
@@ -60,20 +61,24 @@ class FastPath:
         )
 
     def answer(
-        self, method: str, path: str, query: str, host: str, headers: Callable[[str], str | None]
+        self, method: str, path: str, query: str, headers: Callable[[str], str | None]
     ) -> Answer | None:
         if method != "GET" and method != "HEAD":
             return None
-        head = method == "HEAD"
+        if not query:
+            hit = store.by_path(path)
+            if hit is not None:
+                snapshot = hit[0].snapshot
+                return _respond(headers, hit[1], snapshot.built_at if snapshot.dates_tell else None)
         if path == "/widget.js":
-            return _respond(headers, head, self._widget, self._widget_built_at)
+            return _respond(headers, self._widget, self._widget_built_at)
         match = _SLUG_PATH.match(path)
         if match is not None:
             if match.group(2) is None:
                 return _redirect(f"/p/{match.group(1)}/", query)
             served, rest = store.by_slug(match.group(1)), match.group(2)
         else:
-            host = _host(host)
+            host = _host(headers("host") or "")
             if host in self._own_hosts or not _HOST.match(host):
                 return None
             served, rest = store.by_host(host), path
@@ -98,11 +103,11 @@ class FastPath:
             return None
         snapshot = served.snapshot
         dated = snapshot.built_at if snapshot.dates_tell else None
-        return _respond(headers, head, variants, dated)
+        return _respond(headers, variants, dated)
 
 
 def _respond(
-    headers: Callable[[str], str | None], head: bool, variants: Pair, built_at: float | None
+    headers: Callable[[str], str | None], variants: Pair, built_at: float | None
 ) -> Answer:
     plain, gzipped = variants
     variant = plain
@@ -110,7 +115,7 @@ def _respond(
         variant = gzipped
     if _not_modified(headers, variant, plain, gzipped, built_at):
         return 304, variant.not_modified_headers, b""
-    return 200, variant.status_headers, b"" if head else variant.body
+    return 200, variant.status_headers, variant.body
 
 
 def _host(host: str) -> str:
@@ -147,7 +152,7 @@ def _not_modified(
 def _redirect(location: str, query: str) -> Answer:
     if query:
         location = f"{location}?{query}"
-    return 301, [("Location", location), ("Content-Length", "0")], b""
+    return 301, [("Location", location)], b""
 
 
 # --- WSGI ------------------------------------------------------------------------------------
@@ -162,20 +167,23 @@ class SnapshotApp:
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         def header(name: str) -> str | None:
+            if name == "host":
+                return environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
             return environ.get("HTTP_" + name.upper().replace("-", "_"))
 
         answer = self.fast.answer(
             environ["REQUEST_METHOD"],
             environ.get("PATH_INFO", "/"),
             environ.get("QUERY_STRING", ""),
-            environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
             header,
         )
         if answer is None:
             return self.app(environ, start_response)
         status, headers, body = answer
+        if status != 304:  # a 304's length would be taken for the document's
+            headers = [*headers, ("Content-Length", str(len(body)))]
         start_response(_REASONS[status], headers)
-        return [body]
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
 
 # --- RSGI (granian) ----------------------------------------------------------------------------
@@ -208,11 +216,9 @@ class Application:
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
             return
-        headers = scope.headers
-        answer = self.fast.answer(
-            scope.method, scope.path, scope.query_string, headers.get("host", ""), headers.get
-        )
+        answer = self.fast.answer(scope.method, scope.path, scope.query_string, scope.headers.get)
         if answer is not None:
+            # HEAD: the server sends the headers (Content-Length of this body) and no body.
             protocol.response_bytes(*answer)
             return
         body = await protocol()

@@ -263,6 +263,17 @@ def test_it_does_not_unlink_a_slug_another_page_has_taken(app):
     assert _get(app, "/p/acme/api/v2/status.json")[0] == "200 OK"
 
 
+def test_a_page_that_takes_a_slug_serves_none_of_the_former_owner_s_documents(app, backend):
+    write_snapshot(_snapshot())
+    assert _get(app, "/p/acme/incidents/abc123")[0] == "200 OK"
+
+    documents = {"api/v2/status.json": make_document("api/v2/status.json", STATUS_JSON)}
+    write_snapshot(_snapshot(page_code="pg2", custom_domain="", documents=documents))
+
+    assert _get(app, "/p/acme/incidents/abc123")[0].startswith("500")  # Django was asked
+    assert _get(app, "/p/acme/api/v2/status.json")[0] == "200 OK"
+
+
 def test_it_serves_variants_named_by_their_query_and_ignores_other_queries(app):
     write_snapshot(_snapshot())
 
