@@ -14,10 +14,13 @@ its own, so no number of slow dashboard or API requests can hold up a public one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
+import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
@@ -201,7 +204,9 @@ class Application:
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         from upstate.public import publish
 
-        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="django")
+        self.pool = ThreadPoolExecutor(
+            self.threads, thread_name_prefix="django", initializer=_behind_public_requests
+        )
         # A thread wanting Python's lock waits this long for the one holding it: the default
         # (5 ms) let a few busy Django threads hold a public request for tens of ms each time
         # the event loop needed the lock (bench/write_storm.py).
@@ -243,6 +248,17 @@ class Application:
             if close is not None:
                 close()
         return started[0], started[1], content
+
+
+DJANGO_NICENESS = 5
+
+
+def _behind_public_requests() -> None:
+    """Django's threads yield the CPU to the event loop (the public documents): on Linux a
+    thread has a priority of its own. During a storm of API writes on a busy machine the
+    operating system otherwise left the loop waiting behind them (bench/write_storm.py)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DJANGO_NICENESS)
 
 
 def _environ(scope: Any, body: bytes) -> dict[str, Any]:
