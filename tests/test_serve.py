@@ -178,3 +178,33 @@ def test_the_public_page_stays_up_when_the_database_is_unreachable(env, tmp_path
     assert summary.status_code == 200
     assert summary.json()["page"]["name"] == "Acme Status"
     assert "database is unreachable" in log_path.read_text()
+
+
+def test_a_request_body_over_the_limit_gets_413_before_django(env, tmp_path):
+    env = dict(env, UPSTATE_MAX_REQUEST_BYTES="1000")
+    port = _free_port()
+    with (tmp_path / "web.log").open("w") as log:
+        server = subprocess.Popen(
+            [UPSTATE, "web", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_http(f"{base}/healthz", server)
+        declared = httpx.post(f"{base}/api/v1/incidents", content=b"x" * 1001, timeout=5)
+
+        def chunks():  # no Content-Length: found while reading
+            for _ in range(20):
+                yield b"y" * 100
+
+        streamed = httpx.post(f"{base}/api/v1/incidents", content=chunks(), timeout=5)
+        small = httpx.post(f"{base}/api/v1/incidents", content=b"{}", timeout=5)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json()["errors"] == [
+            {"field": "body", "message": "must be at most 1000 bytes"}
+        ]
+    assert small.status_code == 401  # within the limit, Django answered (no API key)

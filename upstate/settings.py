@@ -149,6 +149,8 @@ TWILIO_API_URL = env_str("UPSTATE_TWILIO_API_URL", "https://api.twilio.com").rst
 WHATSAPP_API_URL = env_str("UPSTATE_WHATSAPP_API_URL", "https://graph.facebook.com/v21.0").rstrip(
     "/"
 )
+# The longest request body a web process reads (bytes); longer ones get 413 before Django runs.
+MAX_REQUEST_BYTES = env_int("UPSTATE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
 # Public documents (upstate/public): what a CDN in front may cache, in seconds (browsers always
 # revalidate); how long a web process may go without hearing from the database before
 # /healthz calls its public documents stale; a URL told of every changed public address.

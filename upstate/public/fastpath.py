@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import os
 import re
@@ -226,7 +227,10 @@ class Application:
             # HEAD: the server sends the headers (Content-Length of this body) and no body.
             protocol.response_bytes(*answer)
             return
-        body = await protocol()
+        body = await _body(scope, protocol, settings.MAX_REQUEST_BYTES)
+        if body is None:
+            protocol.response_bytes(413, TOO_LARGE_HEADERS, _too_large(settings.MAX_REQUEST_BYTES))
+            return
         loop = asyncio.get_running_loop()
         status, response_headers, content = await loop.run_in_executor(
             self.pool, self._django, scope, body
@@ -251,6 +255,27 @@ class Application:
 
 
 DJANGO_NICENESS = 5
+TOO_LARGE_HEADERS = [("Content-Type", "application/json"), ("Connection", "close")]
+
+
+async def _body(scope: Any, protocol: Any, limit: int) -> bytes | None:
+    """The request's body, or None when it is longer than `limit` (said up front by its
+    Content-Length, or found while reading): nothing is read past the limit."""
+    declared = scope.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = bytearray()
+    async for chunk in protocol:
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _too_large(limit: int) -> bytes:
+    message = f"must be at most {limit} bytes"
+    error = {"message": f"body: {message}", "errors": [{"field": "body", "message": message}]}
+    return json.dumps(error).encode()
 
 
 def _behind_public_requests() -> None:
