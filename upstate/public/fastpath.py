@@ -17,14 +17,13 @@ import asyncio
 import contextlib
 import io
 import json
-import logging
 import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from email.utils import parsedate_to_datetime
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,8 +37,6 @@ WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 # (status, headers, body): what the fast path answers, whichever interface asked. The body is
 # the document's also for HEAD: the server sends none, but its length is the Content-Length.
 Answer = tuple[int, list[tuple[str, str]], bytes]
-
-log = logging.getLogger(__name__)
 
 _SLUG_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,62})(/.*)?$")
 _PAGE_PATH = re.compile(r"^[A-Za-z0-9._/-]*$")
@@ -58,8 +55,6 @@ class FastPath:
         )
         # The embeddable script: one file for every host, the main one and custom domains.
         doc, self._widget_built_at = widget_document()
-        from email.utils import formatdate
-
         self._widget = store.pair(
             doc, formatdate(self._widget_built_at, usegmt=True), WIDGET_CACHE_CONTROL
         )
@@ -72,8 +67,7 @@ class FastPath:
         if not query:
             hit = store.by_path(path)
             if hit is not None:
-                snapshot = hit[0].snapshot
-                return _respond(headers, hit[1], snapshot.built_at if snapshot.dates_tell else None)
+                return _respond(headers, hit[1], hit[0].dated)
         if path == "/widget.js":
             return _respond(headers, self._widget, self._widget_built_at)
         match = _SLUG_PATH.match(path)
@@ -105,9 +99,7 @@ class FastPath:
             variants = served.variants.get(key)
         if variants is None:
             return None
-        snapshot = served.snapshot
-        dated = snapshot.built_at if snapshot.dates_tell else None
-        return _respond(headers, variants, dated)
+        return _respond(headers, variants, served.dated)
 
 
 def _respond(

@@ -8,6 +8,7 @@ stores a new version; the web processes hold the newest version of every page in
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import gzip
@@ -173,26 +174,39 @@ def _documents(
 CHUNK = 500  # digests per IN (...) query
 CHANNEL = "upstate_snapshots"  # PostgreSQL NOTIFY channel: "<page code>:<version>"
 _LOCK_CLASS = 0x5570  # pg_advisory_lock's first key: ours among other users of the database
+DOCUMENTS_LOCK = ".documents"  # not a page code: those have no dot
 
 
 @contextmanager
-def _page_lock(page_code: str) -> Iterator[None]:
+def _lock(name: str, *, shared: bool = False) -> Iterator[None]:
+    """A lock every process of every host agrees on: a PostgreSQL advisory lock, or on SQLite
+    (one host) a file lock in the data directory."""
+    if connection.vendor != "postgresql":
+        with _file_lock(name, fcntl.LOCK_SH if shared else fcntl.LOCK_EX):
+            yield
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big")
+    key -= 1 << 31  # int4
+    kind = "_shared" if shared else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_lock{kind}(%s, %s)", [_LOCK_CLASS, key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_unlock{kind}(%s, %s)", [_LOCK_CLASS, key])
+
+
+def _page_lock(page_code: str) -> contextlib.AbstractContextManager[None]:
     """One build of a page at a time, on every host: a later build then always reads at
     least what an earlier one read, so a higher version is never older content."""
-    if connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.blake2b(page_code.encode(), digest_size=4).digest(), "big")
-        key -= 1 << 31  # int4
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_LOCK_CLASS, key])
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, key])
-        return
-    # SQLite is one host: a file lock in the data directory serialises its processes.
-    with _file_lock(page_code, fcntl.LOCK_EX):
-        yield
+    return _lock(page_code)
+
+
+def _documents_in_use() -> contextlib.AbstractContextManager[None]:
+    """Builds share this lock, `collect_documents` takes it alone: a document it finds unused
+    cannot be taken up by a build meanwhile."""
+    return _lock(DOCUMENTS_LOCK, shared=True)
 
 
 @contextmanager
@@ -253,9 +267,7 @@ def save_snapshot(snapshot: Snapshot) -> None:
     wanted = {digest_of(doc): doc for doc in snapshot.documents.values()}
     with transaction.atomic():
         stored: set[str] = set()
-        names = list(wanted)
-        for start in range(0, len(names), CHUNK):
-            chunk = names[start : start + CHUNK]
+        for chunk in _chunks(list(wanted)):
             stored.update(
                 PublicDocument.objects.filter(digest__in=chunk).values_list("digest", flat=True)
             )
@@ -308,8 +320,8 @@ def latest_snapshot(page_code: str, held: dict[str, Document] | None = None) -> 
         held = held or {}
         missing = sorted({entry[4] for entry in meta["documents"]} - set(held))
         found = dict(held)
-        for start in range(0, len(missing), CHUNK):
-            rows = PublicDocument.objects.filter(digest__in=missing[start : start + CHUNK])
+        for chunk in _chunks(missing):
+            rows = PublicDocument.objects.filter(digest__in=chunk)
             for digest, body, gzipped in rows.values_list("digest", "body", "gzipped"):
                 gz = None if gzipped is None else bytes(gzipped)
                 found[digest] = Document("", bytes(body), gz, f'"{digest}"')
@@ -326,38 +338,19 @@ def latest_snapshot(page_code: str, held: dict[str, Document] | None = None) -> 
         return None
 
 
+def _chunks(digests: list[str]) -> Iterator[list[str]]:
+    # A few hundred at a time: SQLite limits the parameters of one query.
+    for start in range(0, len(digests), CHUNK):
+        yield digests[start : start + CHUNK]
+
+
 def digest_of(doc: Document) -> str:
     return doc.etag.strip('"')
 
 
-@contextmanager
-def _documents_in_use() -> Iterator[None]:
-    """Builds share this lock, `collect_documents` takes it alone: a document it finds unused
-    cannot be taken up by a build meanwhile."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock_shared(%s, 0)", [_LOCK_CLASS + 1])
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock_shared(%s, 0)", [_LOCK_CLASS + 1])
-        return
-    with _file_lock("documents", fcntl.LOCK_SH):
-        yield
-
-
 def collect_documents() -> int:
     """Delete the documents no stored version shows any more; returns how many."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, 0)", [_LOCK_CLASS + 1])
-        try:
-            return _collect()
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, 0)", [_LOCK_CLASS + 1])
-    with _file_lock("documents", fcntl.LOCK_EX):
+    with _lock(DOCUMENTS_LOCK):
         return _collect()
 
 
@@ -370,8 +363,8 @@ def _collect() -> int:
         for digest in PublicDocument.objects.values_list("digest", flat=True).iterator()
         if digest not in used
     ]
-    for start in range(0, len(unused), CHUNK):
-        PublicDocument.objects.filter(digest__in=unused[start : start + CHUNK]).delete()
+    for chunk in _chunks(unused):
+        PublicDocument.objects.filter(digest__in=chunk).delete()
     return len(unused)
 
 

@@ -58,3 +58,24 @@ def test_unused_documents_are_collected_and_used_ones_kept(page):
 
 def test_a_damaged_disk_copy_is_refused():
     assert decode(b"not a snapshot", version=1) is None
+
+
+def test_a_storm_of_versions_writes_the_disk_copy_now_and_then_and_the_newest_last(
+    page, monkeypatch
+):
+    from upstate.public.store import load_disk_copies
+
+    first = build_snapshot(page)  # the first copy of a page is written at once
+    create_incident(page=page, title="Checkout errors", status="investigating", impact="major")
+    newest = build_snapshot(page)
+
+    store.clear()
+    load_disk_copies()
+    assert store.snapshot_of(page.code).version == first.version  # not rewritten yet
+
+    store.install(newest)
+    monkeypatch.setattr(store, "COPY_SECONDS", 0.0)
+    store.flush_copies()
+    store.clear()
+    load_disk_copies()
+    assert store.snapshot_of(page.code).version == newest.version
