@@ -55,6 +55,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,8 +112,20 @@ async def _ticker(lags: list[float], stop: asyncio.Event) -> None:
         lags.append((time.perf_counter() - before - 0.01) * 1000)
 
 
-def _code(response: httpx.Response | None, exc: BaseException | None) -> str:
-    return str(response.status_code) if response is not None else type(exc).__name__
+async def _timed(request: Awaitable[httpx.Response], result: ClientResult) -> httpx.Response | None:
+    """Send one request, count its outcome and, for a success, its latency."""
+    started = time.perf_counter()
+    response, error = None, None
+    try:
+        response = await request
+    except httpx.HTTPError as exc:
+        error = exc
+    elapsed = (time.perf_counter() - started) * 1000
+    result.codes[str(response.status_code) if response is not None else type(error).__name__] += 1
+    if response is None or not response.is_success:
+        return None
+    result.latencies_ms.append(elapsed)
+    return response
 
 
 async def _writer(
@@ -124,16 +137,8 @@ async def _writer(
     while time.monotonic() < deadline:
         body = {"status": STATUSES[n % len(STATUSES)], "message": f"writer {index} update {n}"}
         n += 1
-        started = time.perf_counter()
-        response, error = None, None
-        try:
-            response = await client.post(url, json=body, headers=auth)
-        except httpx.HTTPError as exc:
-            error = exc
-        elapsed = (time.perf_counter() - started) * 1000
-        result.codes[_code(response, error)] += 1
-        if response is not None and response.is_success:
-            result.latencies_ms.append(elapsed)
+        response = await _timed(client.post(url, json=body, headers=auth), result)
+        if response is not None:
             ok, last_id, last_at = ok + 1, response.json()["updates"][0]["id"], time.monotonic()
     result.incidents[incident] = (ok, last_id, last_at)
 
@@ -142,16 +147,8 @@ async def _reader(
     client: httpx.AsyncClient, url: str, deadline: float, result: ClientResult
 ) -> None:
     while time.monotonic() < deadline:
-        started = time.perf_counter()
-        response, error = None, None
-        try:
-            response = await client.get(url)
-        except httpx.HTTPError as exc:
-            error = exc
-        elapsed = (time.perf_counter() - started) * 1000
-        result.codes[_code(response, error)] += 1
-        if response is not None and response.is_success:
-            result.latencies_ms.append(elapsed)
+        response = await _timed(client.get(url), result)
+        if response is not None:
             result.last_body_bytes = len(response.content)
 
 

@@ -12,6 +12,8 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 django_application = get_wsgi_application()
 
 from upstate.public.fastpath import Application  # noqa: E402
+from upstate.server import default_threads  # noqa: E402
 
 # `upstate web --threads` reaches granian's worker processes through the environment.
-application = Application(django_application, int(os.environ.get("UPSTATE_WEB_THREADS", "5")))
+threads = int(os.environ.get("UPSTATE_WEB_THREADS") or default_threads())
+application = Application(django_application, threads)

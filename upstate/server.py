@@ -71,10 +71,10 @@ def rebuild_snapshots() -> None:
     rebuild_all()
 
 
-def prepare_database() -> bool:
-    """Migrate and rebuild the public pages; False when the database cannot be reached, in
-    which case the web processes serve what their host last had and follow the database
-    once it answers (the worker's periodic rebuild then refreshes every page)."""
+def prepare_database() -> None:
+    """Migrate and rebuild the public pages. When the database cannot be reached, say so and
+    go on: the web processes serve what their host last had and follow the database once it
+    answers (the worker's periodic rebuild then refreshes every page)."""
     from django.db import OperationalError, connections
 
     try:
@@ -88,10 +88,8 @@ def prepare_database() -> bool:
             "from this host's last copies until it answers (run `upstate migrate` then)",
             str(error).strip().splitlines()[0] if str(error).strip() else "no answer",
         )
-        return False
     finally:
         connections.close_all()
-    return True
 
 
 def _granian_log_level() -> str:
