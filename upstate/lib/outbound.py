@@ -44,10 +44,41 @@ class Answer:
         return 200 <= self.status < 300
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: an IPv6 address there reaches
+# (through a translator, a tunnel or a dual stack) the IPv4 address it embeds, so the IPv4
+# rule decides. NAT64's well-known prefix (RFC 6052), IPv4-compatible (deprecated, RFC 4291),
+# IPv4-translated (RFC 2765; IPv4-mapped has `ipv4_mapped`).
+_LAST_32_BITS = tuple(
+    ipaddress.ip_network(net) for net in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")
+)
+# Whole ranges never contacted: NAT64 for local use (RFC 8215), whose translator reaches the
+# operator's own networks; the IPv4 address inside sits at a place that depends on its prefix.
+_NEVER = (ipaddress.ip_network("64:ff9b:1::/48"),)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, compatible, NAT64, 6to4,
+    Teredo (server and client) and ISATAP interface identifiers."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    packed = ip.packed
+    if any(ip in net for net in _LAST_32_BITS) or packed[8:12] in (
+        b"\x00\x00\x5e\xfe",
+        b"\x02\x00\x5e\xfe",  # ISATAP: ::0:5efe:a.b.c.d / ::200:5efe:a.b.c.d
+    ):
+        found.append(ipaddress.IPv4Address(packed[12:]))
+    return found
+
+
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _NEVER):
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded:
+            return all(_is_public(str(v4)) for v4 in embedded)
     return ip.is_global and not ip.is_multicast
 
 
