@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 
 NPM_DEPS := tests/npm/node_modules/.installed
 
-.PHONY: run test bench lint chromium screenshots
+.PHONY: run test bench lint chromium screenshots docs docs-serve
 
 # The demo prints links to UPSTATE_PUBLIC_URL; point it at where `serve` listens.
 run: export UPSTATE_PUBLIC_URL ?= http://$(HOST):$(PORT)
@@ -30,7 +30,17 @@ test: $(VENV)/.installed-dev chromium $(NPM_DEPS)
 		echo "== pytest on PostgreSQL"; \
 		UPSTATE_DATA_DIR="$$data/postgres" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1;; \
 	esac; \
+	echo "== documentation (mkdocs build --strict)"; \
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir "$$data/site" || status=1; \
 	exit $$status
+
+# The documentation site (docs/, mkdocs.yml) into site/: strict, so a broken link or a page
+# missing from the nav fails. Open site/index.html, or serve it with `make docs-serve`.
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr $(HOST):$(PORT)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/public_read.py

@@ -7,16 +7,28 @@ from pathlib import Path
 import dj_database_url
 
 from upstate.lib import emailurl
-from upstate.lib.env import env_bool, env_float, env_int, env_str
+from upstate.lib.env import declare, env_bool, env_float, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env_str("UPSTATE_DATA_DIR", "data")).resolve()
+DATA_DIR = Path(
+    env_str(
+        "UPSTATE_DATA_DIR",
+        "data",
+        help="the directory of the SQLite database, the embedded task queue, the file cache and "
+        "each host's copies of the public pages (relative paths start at the working directory)",
+    )
+).resolve()
 SNAPSHOT_DIR = DATA_DIR / "snapshots"
 
-DEBUG = env_bool("UPSTATE_DEBUG", False)
+DEBUG = env_bool("UPSTATE_DEBUG", False, help="Django's debug mode; never in production")
 SECRET_KEY = env_str("UPSTATE_SECRET_KEY") or "insecure-development-key-set-UPSTATE_SECRET_KEY"
 ALLOWED_HOSTS = ["*"]  # custom domains are looked up per request from the pages' settings
-PUBLIC_URL = env_str("UPSTATE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_URL = env_str(
+    "UPSTATE_PUBLIC_URL",
+    "http://127.0.0.1:8000",
+    help="the address people reach Upstate at, used in links, emails, feeds and redirects; "
+    "with https:// the session and CSRF cookies are marked Secure",
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -72,11 +84,23 @@ TEMPLATES = [
 
 
 def _database() -> dict:
-    url = env_str("DATABASE_URL")
+    url = env_str(
+        "DATABASE_URL",
+        shown="SQLite in the data directory",
+        help="the database, e.g. `postgres://user:password@host:5432/upstate`",
+    )
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{DATA_DIR / 'upstate.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=env_int("UPSTATE_DB_CONN_MAX_AGE", 60))
+    config = dj_database_url.parse(
+        url,
+        conn_max_age=env_int(
+            "UPSTATE_DB_CONN_MAX_AGE",
+            60,
+            help="seconds a PostgreSQL connection is kept for further requests "
+            "(0: one per request); SQLite always opens one per request",
+        ),
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "upstate.dbbackend.sqlite3"  # writers queue in the process
         config["CONN_MAX_AGE"] = 0
@@ -95,13 +119,35 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_str(
+    "REDIS_URL",
+    shown="unset: tasks queue in SQLite",
+    help="e.g. `redis://127.0.0.1:6379/0`: the task queue and the shared cache (rate limits); "
+    "needed when workers or web processes run on several hosts",
+)
 HUEY = {
-    "name": env_str("UPSTATE_QUEUE_NAME", "upstate"),  # Redis key prefix: one per installation
-    "immediate": env_bool("UPSTATE_TASKS_IMMEDIATE", False),
+    "name": env_str(
+        "UPSTATE_QUEUE_NAME",
+        "upstate",
+        help="the task queue's name (its key prefix in Redis): give each installation sharing "
+        "a Redis its own",
+    ),  # Redis key prefix: one per installation
+    "immediate": env_bool(
+        "UPSTATE_TASKS_IMMEDIATE",
+        False,
+        help="run background tasks in the process that queues them, without a worker "
+        "(for tests; not for production)",
+    ),
     # Tasks mostly wait on the network (mail servers, webhooks, providers): a fan-out to a
     # big list needs several in flight (bench/fanout.py).
-    "consumer": {"workers": env_int("UPSTATE_WORKER_THREADS", 8), "worker_type": "thread"},
+    "consumer": {
+        "workers": env_int(
+            "UPSTATE_WORKER_THREADS",
+            8,
+            help="threads of the background worker (each may hold a database connection)",
+        ),
+        "worker_type": "thread",
+    },
 }
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
@@ -111,7 +157,12 @@ else:
     # An idle SQLite queue is polled, with a back-off up to this many seconds (huey's default
     # of 10 would let a notification wait that long after a quiet spell; a poll is one cheap
     # SELECT). Redis needs none: its workers block on the queue.
-    HUEY["consumer"]["max_delay"] = env_float("UPSTATE_WORKER_POLL_SECONDS", 1.0)
+    HUEY["consumer"]["max_delay"] = env_float(
+        "UPSTATE_WORKER_POLL_SECONDS",
+        1.0,
+        help="on the embedded SQLite queue, the longest an idle worker waits before looking for "
+        "new tasks (Redis needs no polling)",
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -125,43 +176,118 @@ SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
 # Failed sign-ins allowed per email and client address within the window (seconds).
-LOGIN_FAILURE_LIMIT = env_int("UPSTATE_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT = env_int(
+    "UPSTATE_LOGIN_FAILURE_LIMIT",
+    5,
+    help="failed dashboard sign-ins allowed per email and client address in 15 minutes; "
+    "further attempts get HTTP 429",
+)
 LOGIN_FAILURE_WINDOW = 15 * 60
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # One URL instead of six EMAIL_* settings; see upstate/lib/emailurl.py for the schemes.
 # EMAIL_URL is the documented name; UPSTATE_EMAIL_URL and UPSTATE_EMAIL_FROM are older aliases.
-EMAIL_URL = env_str("EMAIL_URL") or env_str("UPSTATE_EMAIL_URL", "console://")
+EMAIL_URL = env_str(
+    "EMAIL_URL",
+    shown="`console://` (emails are printed)",
+    help="outgoing email, one URL: `smtp://user:password@host:587?tls=starttls`, "
+    "`smtp://user:password@host:465?tls=ssl` (implicit TLS; also `smtps://`), "
+    "`file:///path/to/dir`, `console://`; URL-encode `@` in the user as `%40`",
+) or env_str("UPSTATE_EMAIL_URL", "console://", help="an older name of `EMAIL_URL`")
 globals().update(emailurl.parse(EMAIL_URL))
 DEFAULT_FROM_EMAIL = (
-    env_str("UPSTATE_FROM_EMAIL") or env_str("UPSTATE_EMAIL_FROM") or "Upstate <upstate@localhost>"
+    env_str(
+        "UPSTATE_FROM_EMAIL",
+        shown="`Upstate <upstate@localhost>`",
+        help="the sender of password resets and notifications (notifications show the page's name)",
+    )
+    or env_str("UPSTATE_EMAIL_FROM", help="an older name of `UPSTATE_FROM_EMAIL`")
+    or "Upstate <upstate@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Notifications (upstate/notifications): webhooks and chat/SMS providers may reach private or
 # loopback addresses only when allowed; what a worker that vanished held is taken over this
 # many seconds after its last heartbeat (a live worker renews its claims five times a lease).
-ALLOW_PRIVATE_TARGETS = env_bool("UPSTATE_ALLOW_PRIVATE_TARGETS", False)
-DELIVERY_LEASE = env_int("UPSTATE_DELIVERY_LEASE", 10)
-DELIVERY_BATCH = env_int("UPSTATE_DELIVERY_BATCH", 200)
-# Provider API bases (changed only to point tests or a proxy at them).
-TWILIO_API_URL = env_str("UPSTATE_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
-WHATSAPP_API_URL = env_str("UPSTATE_WHATSAPP_API_URL", "https://graph.facebook.com/v21.0").rstrip(
-    "/"
+ALLOW_PRIVATE_TARGETS = env_bool(
+    "UPSTATE_ALLOW_PRIVATE_TARGETS",
+    False,
+    help="let webhooks, chat/SMS providers and monitors reach private, loopback and "
+    "link-local addresses (checked after DNS resolution)",
 )
+DELIVERY_LEASE = env_int(
+    "UPSTATE_DELIVERY_LEASE",
+    10,
+    help="seconds a stopped worker's notification work waits before another worker (or the "
+    "restarted one) takes it over: a worker's heartbeat renews its claims every fifth of this "
+    "(so a send of any length keeps its claim), and what a worker killed or lost held is sent "
+    "again within 1.2 leases. Worker hosts' clocks must agree to well within it (NTP)",
+)
+DELIVERY_BATCH = env_int(
+    "UPSTATE_DELIVERY_BATCH",
+    200,
+    help="deliveries per worker task (one SMTP connection each)",
+)
+# Provider API bases (changed only to point tests or a proxy at them).
+TWILIO_API_URL = env_str(
+    "UPSTATE_TWILIO_API_URL",
+    "https://api.twilio.com",
+    help="where Twilio requests go (a proxy or a test server)",
+).rstrip("/")
+WHATSAPP_API_URL = env_str(
+    "UPSTATE_WHATSAPP_API_URL",
+    "https://graph.facebook.com/v21.0",
+    help="where WhatsApp Cloud API requests go (a proxy or a test server)",
+).rstrip("/")
 # The longest request body a web process reads (bytes); longer ones get 413 before Django runs.
-MAX_REQUEST_BYTES = env_int("UPSTATE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+MAX_REQUEST_BYTES = env_int(
+    "UPSTATE_MAX_REQUEST_BYTES",
+    10 * 1024 * 1024,
+    help="the longest request body a web process reads; a longer one gets 413 with a JSON "
+    "error naming `body`, before Django runs",
+)
 # Public documents (upstate/public): what a CDN in front may cache, in seconds (browsers always
 # revalidate); how long a web process may go without hearing from the database before
 # /healthz calls its public documents stale; a URL told of every changed public address.
-CACHE_S_MAXAGE = env_int("UPSTATE_CACHE_S_MAXAGE", 5)
-CACHE_STALE_WHILE_REVALIDATE = env_int("UPSTATE_CACHE_STALE_WHILE_REVALIDATE", 10)
-CACHE_STALE_IF_ERROR = env_int("UPSTATE_CACHE_STALE_IF_ERROR", 86400)
-PUBLIC_STALE_SECONDS = env_float("UPSTATE_PUBLIC_STALE_SECONDS", 15.0)
-CDN_PURGE_URL = env_str("UPSTATE_CDN_PURGE_URL")
-CDN_PURGE_AUTHORIZATION = env_str("UPSTATE_CDN_PURGE_AUTHORIZATION")
+CACHE_S_MAXAGE = env_int(
+    "UPSTATE_CACHE_S_MAXAGE",
+    5,
+    help="seconds a CDN may keep a public document (`s-maxage`; browsers always revalidate); "
+    "0 leaves the directive out",
+)
+CACHE_STALE_WHILE_REVALIDATE = env_int(
+    "UPSTATE_CACHE_STALE_WHILE_REVALIDATE",
+    10,
+    help="seconds a CDN may serve a public document while it fetches a newer one; 0 leaves "
+    "the directive out",
+)
+CACHE_STALE_IF_ERROR = env_int(
+    "UPSTATE_CACHE_STALE_IF_ERROR",
+    86400,
+    help="seconds a CDN may serve a public document while Upstate is unreachable; 0 leaves "
+    "the directive out",
+)
+PUBLIC_STALE_SECONDS = env_float(
+    "UPSTATE_PUBLIC_STALE_SECONDS",
+    15.0,
+    help="`/healthz` answers 503 when this process has not heard from the database for this "
+    "many seconds",
+)
+CDN_PURGE_URL = env_str(
+    "UPSTATE_CDN_PURGE_URL",
+    help="a URL POSTed the changed public addresses after each build of a page",
+)
+CDN_PURGE_AUTHORIZATION = env_str(
+    "UPSTATE_CDN_PURGE_AUTHORIZATION",
+    help="the `Authorization` header sent with the purge call",
+)
 # Minutes an unacknowledged critical incident waits before its responders are paged again.
-PAGING_RESPONSE_MINUTES = env_int("UPSTATE_PAGING_RESPONSE_MINUTES", 15)
+PAGING_RESPONSE_MINUTES = env_int(
+    "UPSTATE_PAGING_RESPONSE_MINUTES",
+    15,
+    help="minutes an unacknowledged critical incident waits before its responders are paged "
+    "again (and again every as many minutes)",
+)
 
 # Login throttling must be shared by all web processes: Redis when there is one, else files.
 if REDIS_URL:
@@ -188,12 +314,19 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every star
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-WORKER_LOG_LEVEL = env_str("UPSTATE_WORKER_LOG_LEVEL", "WARNING")
+WORKER_LOG_LEVEL = env_str(
+    "UPSTATE_WORKER_LOG_LEVEL",
+    "WARNING",
+    help="the worker's own log level; `INFO` lists every task it runs",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("UPSTATE_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_str("UPSTATE_LOG_LEVEL", "INFO", help="`DEBUG`, `INFO`, `WARNING`, `ERROR`"),
+    },
     # huey logs every task it runs at INFO: too chatty for a console. Its start and stop
     # lines stay, and failures always show.
     "loggers": {
@@ -208,15 +341,60 @@ LOGGING = {
 # Subscribing, per hour: public form requests per client address, confirmation emails per
 # email address (form and API together), and API subscriptions that send a confirmation
 # email per client address.
-SUBSCRIBE_LIMIT_PER_IP = env_int("UPSTATE_SUBSCRIBE_LIMIT_PER_IP", 10)
-SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("UPSTATE_SUBSCRIBE_LIMIT_PER_ADDRESS", 3)
-SUBSCRIBE_API_LIMIT_PER_IP = env_int("UPSTATE_SUBSCRIBE_API_LIMIT_PER_IP", 100)
+SUBSCRIBE_LIMIT_PER_IP = env_int(
+    "UPSTATE_SUBSCRIBE_LIMIT_PER_IP",
+    10,
+    help="public subscribe requests per client address per hour",
+)
+SUBSCRIBE_LIMIT_PER_ADDRESS = env_int(
+    "UPSTATE_SUBSCRIBE_LIMIT_PER_ADDRESS",
+    3,
+    help="confirmation messages per subscribed address per hour (form and API together)",
+)
+SUBSCRIBE_API_LIMIT_PER_IP = env_int(
+    "UPSTATE_SUBSCRIBE_API_LIMIT_PER_IP",
+    100,
+    help="API subscriptions that send a confirmation email, per client address per hour",
+)
 # Reverse proxies in front of Upstate that append the client's address to X-Forwarded-For;
 # the subscribe rate limits count the address the outermost trusted one saw.
-TRUSTED_PROXIES = env_int("UPSTATE_TRUSTED_PROXIES", 0)
+TRUSTED_PROXIES = env_int(
+    "UPSTATE_TRUSTED_PROXIES",
+    0,
+    help="reverse proxies in front that append to `X-Forwarded-For`; the rate limits "
+    "(subscribing, signing in, the *Having trouble?* box) then count the visitor's address, "
+    "not the proxy's",
+)
 # Monitors (upstate/monitors): checks run by the worker's scheduler, at most this many at once;
 # extra CA certificates (PEM) trusted by HTTPS checks besides the usual public ones; whether
 # the worker runs the scheduler at all.
-MONITOR_CONCURRENCY = env_int("UPSTATE_MONITOR_CONCURRENCY", 200)
-MONITOR_CA_FILE = env_str("UPSTATE_MONITOR_CA_FILE")
-MONITOR_SCHEDULER = env_bool("UPSTATE_MONITOR_SCHEDULER", True)
+MONITOR_CONCURRENCY = env_int(
+    "UPSTATE_MONITOR_CONCURRENCY", 200, help="monitor checks running at once in a worker"
+)
+MONITOR_CA_FILE = env_str(
+    "UPSTATE_MONITOR_CA_FILE",
+    help="extra CA certificates (PEM) HTTPS checks trust, for services with certificates of "
+    "your own CA",
+)
+MONITOR_SCHEDULER = env_bool(
+    "UPSTATE_MONITOR_SCHEDULER", True, help="`False` runs a worker without monitor checks"
+)
+
+# Variables read before Django starts, or whose default is best said in words: described here
+# for the documentation's configuration table (upstate/lib/envdoc.py).
+declare(
+    "UPSTATE_SECRET_KEY",
+    default="generated into the data directory",
+    file=True,
+    help="signs sessions and tokens and hashes API keys; webhook secrets, the conversation "
+    "hook's secret and the encryption of provider tokens derive from it. Keep it stable "
+    "(changing it invalidates every API key and webhook secret); hosts sharing a database must "
+    "all set the same one",
+)
+declare(
+    "UPSTATE_WEB_THREADS",
+    kind="integer",
+    default="the `--threads` option",
+    help="Django threads per web process; `upstate web` and `upstate serve` set it from "
+    "their `--threads` option for the server's processes (set the option, not this)",
+)
