@@ -39,11 +39,19 @@ class Maintenance(models.Model):
     components = models.ManyToManyField(Component, related_name="maintenances", blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The id this object had on Atlassian Statuspage, kept by `upstate import statuspage` so
+    # that importing again updates instead of duplicating; null for everything made here.
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "statuspage_id"], name="maintenance_one_statuspage_id"
+            )
+        ]
         indexes = [
             # The worker's auto start/complete sweep looks only at unfinished maintenance.
             models.Index(
@@ -65,7 +73,16 @@ class MaintenanceUpdate(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # The id this object had on Atlassian Statuspage, kept by `upstate import statuspage` so
+    # that importing again updates instead of duplicating; null for everything made here.
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["maintenance", "statuspage_id"],
+                name="maintenance_update_one_statuspage_id",
+            )
+        ]

@@ -52,11 +52,19 @@ class ComponentGroup(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
+    # The id this object had on Atlassian Statuspage, kept by `upstate import statuspage` so
+    # that importing again updates instead of duplicating; null for everything made here.
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "statuspage_id"], name="group_one_statuspage_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -84,11 +92,19 @@ class Component(models.Model):
     showcase = models.BooleanField(default=True)
     only_show_if_degraded = models.BooleanField(default=False)
     start_date = models.DateField(null=True, blank=True)
+    # The id this object had on Atlassian Statuspage, kept by `upstate import statuspage` so
+    # that importing again updates instead of duplicating; null for everything made here.
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "statuspage_id"], name="component_one_statuspage_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

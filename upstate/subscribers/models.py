@@ -67,6 +67,9 @@ class Subscriber(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=500, blank=True)
+    # The id this object had on Atlassian Statuspage, kept by `upstate import statuspage` so
+    # that importing again updates instead of duplicating; null for everything made here.
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,7 +78,10 @@ class Subscriber(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["page", "channel", "address"], name="one_subscription_per_address"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["page", "statuspage_id"], name="subscriber_one_statuspage_id"
+            ),
         ]
         indexes = [
             # The notification fan-out (upstate.notifications.services.fan_out) reads only
