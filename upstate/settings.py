@@ -21,7 +21,15 @@ DATA_DIR = Path(
 SNAPSHOT_DIR = DATA_DIR / "snapshots"
 
 DEBUG = env_bool("UPSTATE_DEBUG", False, help="Django's debug mode; never in production")
-SECRET_KEY = env_str("UPSTATE_SECRET_KEY") or "insecure-development-key-set-UPSTATE_SECRET_KEY"
+# Signatures, tokens and encrypted provider secrets derive from this key: without one set, a
+# key generated into the data directory (several hosts must set the same one); the key
+# published in the source is refused outside debug mode.
+SECRET_KEY = env_str("UPSTATE_SECRET_KEY") or secretkey.stored_key(DATA_DIR)
+if SECRET_KEY == secretkey.PUBLISHED_DEFAULT and not DEBUG:
+    raise ConfigError(
+        "UPSTATE_SECRET_KEY is the key published in Upstate's source: set a secret of your own "
+        "(or unset it to have one generated into the data directory)"
+    )
 ALLOWED_HOSTS = ["*"]  # custom domains are looked up per request from the pages' settings
 PUBLIC_URL = env_str(
     "UPSTATE_PUBLIC_URL",
