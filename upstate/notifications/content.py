@@ -90,8 +90,18 @@ def _incident_facts(event: Event, writer: _Writer) -> dict[str, Any] | None:
         "url": links.incident_url(incident),
         "color": RESOLVED_COLOR if resolved else IMPACT_COLORS[Impact(incident.impact)],
         "components": _component_list(obj["components"]),
+        "postmortem_url": _promised_postmortem(incident, event),
         "object": obj,
     }
+
+
+def _promised_postmortem(incident: Incident, event: Event) -> str:
+    """Where the postmortem will be, when this is the resolution notice of a page that promises
+    one; else "". The incident's public address, since the postmortem is linked from it (and
+    publishing one notifies nobody: this notice is the only word subscribers get)."""
+    if event.kind != EventKind.INCIDENT_RESOLVED or not event.page.promise_postmortem:
+        return ""
+    return links.incident_url(incident)
 
 
 def _maintenance_facts(event: Event, writer: _Writer) -> dict[str, Any] | None:

@@ -478,6 +478,8 @@ def _chat_lines(content: dict[str, Any]) -> list[str]:
     if content["components"]:
         names = ", ".join(f"{c['name']} ({c['status_label']})" for c in content["components"])
         lines.append(f"*Affected:* {names}")
+    if content.get("postmortem_url"):
+        lines.append(f"*Postmortem:* will follow at {content['postmortem_url']}")
     return lines
 
 
@@ -516,6 +518,8 @@ class TeamsTransport(HttpTransport):
         if c["components"]:
             names = ", ".join(f"{x['name']} ({x['status_label']})" for x in c["components"])
             facts.append({"title": "Affected", "value": names})
+        if c.get("postmortem_url"):
+            facts.append({"title": "Postmortem", "value": f"will follow at {c['postmortem_url']}"})
         card = {
             "type": "AdaptiveCard",
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -553,6 +557,8 @@ class DiscordTransport(HttpTransport):
         if c["components"]:
             names = ", ".join(f"{x['name']} ({x['status_label']})" for x in c["components"])
             fields.append({"name": "Affected", "value": names[:1000], "inline": False})
+        if c.get("postmortem_url"):
+            fields.append({"name": "Postmortem", "value": f"will follow at {c['postmortem_url']}"})
         embed = {
             "title": c["title"][:256],
             "url": c["url"],

@@ -122,6 +122,12 @@ class PageSettingsForm(PageCreateForm):
         help_text="Show each incident's severity as a coloured bar on the public page, and ask "
         "for it when declaring an incident.",
     )
+    promise_postmortem = forms.BooleanField(
+        required=False,
+        label="Promise a postmortem",
+        help_text="When an incident is resolved, the notice to subscribers says that a "
+        "postmortem will follow and links to where it will be published.",
+    )
     private = forms.BooleanField(
         required=False,
         label="Private page",
@@ -138,5 +144,6 @@ class PageSettingsForm(PageCreateForm):
         "time_zone",
         "support_url",
         "show_severity",
+        "promise_postmortem",
         "private",
     ]

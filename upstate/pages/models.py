@@ -39,6 +39,8 @@ class StatusPage(models.Model):
     show_severity = models.BooleanField(default=True)
     private = models.BooleanField(default=False)
     support_url = models.URLField(blank=True)
+    # Resolution notices say that a postmortem will follow, at the incident's public address.
+    promise_postmortem = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

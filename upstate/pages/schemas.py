@@ -23,6 +23,7 @@ class PageIn(InSchema):
     accent_color: Line = "#2563eb"
     time_zone: Line = "Etc/UTC"
     show_severity: bool = True
+    promise_postmortem: bool = False
     private: bool = False
     support_url: Url = ""
 
@@ -38,6 +39,7 @@ class PagePatch(PatchSchema):
     accent_color: Line | None = None
     time_zone: Line | None = None
     show_severity: bool | None = None
+    promise_postmortem: bool | None = None
     private: bool | None = None
     support_url: Url | None = None
 
@@ -52,6 +54,7 @@ class PageOut(Schema):
     accent_color: str
     time_zone: str
     show_severity: bool
+    promise_postmortem: bool
     private: bool
     support_url: str
     url: str

@@ -37,6 +37,7 @@ PAGE_FIELDS = {
     "accent_color",
     "time_zone",
     "show_severity",
+    "promise_postmortem",
     "private",
     "support_url",
 }
