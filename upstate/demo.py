@@ -131,6 +131,8 @@ def _backdate(incident: Incident, times: list[datetime], **fields: datetime | No
     for update, at in zip(updates, times, strict=True):
         IncidentUpdate.objects.filter(id=update.id).update(created_at=at)
     Incident.objects.filter(id=incident.id).update(started_at=times[0], **fields)
+    incident.refresh_from_db()
+    incident.save(update_fields=["updated_at"])  # re-derives the response state
 
 
 def _active_incident(page: StatusPage, c: dict[str, Component], now: datetime) -> None:

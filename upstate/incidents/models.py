@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -54,7 +56,8 @@ class Severity(models.TextChoices):
 
     @property
     def default_response_minutes(self) -> int:
-        return {"critical": 15, "high": 60, "medium": 240, "low": 1440}[self.value]
+        """The organization's response target until it sets its own (upstate.oncall)."""
+        return {"critical": 5, "high": 60, "medium": 240, "low": 1440}[self.value]
 
 
 class Category(models.TextChoices):
@@ -75,6 +78,15 @@ class Source(models.TextChoices):
     PERSON = "person", "Person"
     API = "api", "API"
     MONITOR = "monitor", "Monitor"
+
+
+class ResponseState(models.TextChoices):
+    """The internal response, beside the public status: nobody has taken the incident yet,
+    a responder has, or it is over."""
+
+    TRIGGERED = "triggered", "Triggered"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
 
 
 class Incident(models.Model):
@@ -104,6 +116,12 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     monitoring_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Derived from acknowledged_at and resolved_at on every save (see `save`); stored because
+    # lists filter on it and the escalation worker (upstate.paging.services.escalate_due)
+    # reads triggered incidents (partial index below).
+    response_state = models.CharField(
+        max_length=12, choices=ResponseState.choices, default=ResponseState.TRIGGERED
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     components = models.ManyToManyField(Component, through="IncidentComponent")
@@ -116,10 +134,31 @@ class Incident(models.Model):
                 name="incident_active_by_page",
                 condition=models.Q(resolved_at__isnull=True),
             ),
+            models.Index(
+                fields=["started_at"],
+                name="incident_triggered",
+                condition=models.Q(response_state="triggered"),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def derive_response_state(self) -> ResponseState:
+        """Resolved once resolved (public status resolved or postmortem), else acknowledged
+        once someone took it, else triggered. The one rule; `save` stores its answer."""
+        if self.resolved_at is not None:
+            return ResponseState.RESOLVED
+        if self.acknowledged_at is not None:
+            return ResponseState.ACKNOWLEDGED
+        return ResponseState.TRIGGERED
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.response_state = self.derive_response_state()
+        fields = kwargs.get("update_fields")
+        if fields is not None:
+            kwargs["update_fields"] = {*fields, "response_state"}
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

@@ -133,9 +133,12 @@ def create_incident(
     author: AbstractBaseUser | None = None,
     source: str = Source.PERSON,
     page_responders: bool = True,
+    acknowledge: bool = False,
 ) -> Incident:
     """Declare an incident, or backfill a past one by giving `resolved_at`. Responders are
-    paged unless `page_responders` is False (a monitor whose policy says not to)."""
+    paged unless `page_responders` is False (a monitor whose policy says not to). A new
+    incident is triggered; with `acknowledge` the person declaring it (`author`) takes it in
+    the same step, so nobody is escalated to about what they are already handling."""
     now = timezone.now()
     components = components or {}
     title = _title(title)
@@ -176,6 +179,8 @@ def create_incident(
         started_at=started_at,
         resolved_at=resolved_at,
         monitoring_at=started_at if status == IncidentStatus.MONITORING else None,
+        acknowledged_at=now if acknowledge else None,
+        owner=author if acknowledge else None,
     )
     _apply_components(incident, components)
     update = IncidentUpdate.objects.create(
@@ -192,6 +197,8 @@ def create_incident(
         record_page(incident=incident)
     details = {"status": status, "impact": impact, "backfilled": backfilled}
     record(org=page.org_id, action="incident.created", target=incident, details=details)
+    if acknowledge:
+        record(org=page.org_id, action="incident.acknowledged", target=incident)
     request_rebuild(page.id)
     return incident
 
