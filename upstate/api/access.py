@@ -14,7 +14,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from upstate.api.errors import Forbidden
-from upstate.incidents.models import Incident
+from upstate.incidents.models import Incident, IncidentTemplate
 from upstate.lib.codes import is_code
 from upstate.lib.errors import InvalidInput, NotFound
 from upstate.maintenance.models import Maintenance
@@ -32,6 +32,7 @@ _ORG_PATHS: dict[type[Model], str] = {
     Component: "page__org",
     ComponentGroup: "page__org",
     Incident: "org",
+    IncidentTemplate: "org",
     Maintenance: "org",
     Monitor: "org",
     Subscriber: "page__org",

@@ -13,6 +13,7 @@ NAV = [
     ("Overview", "overview", False, "read"),
     ("Incidents", "incident-list", False, "read"),
     ("Maintenance", "maintenance-list", False, "read"),
+    ("Templates", "template-list", False, "read"),
     ("Monitors", "monitor-list", False, "read"),
     ("Components", "component-list", True, "manage"),
     ("Page settings", "page-settings", True, "manage"),

@@ -122,12 +122,20 @@ class Incident(models.Model):
     response_state = models.CharField(
         max_length=12, choices=ResponseState.choices, default=ResponseState.TRIGGERED
     )
+    # The id this object had on Atlassian Statuspage, kept by `upstate import statuspage` so
+    # that importing again updates instead of duplicating; null for everything made here.
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     components = models.ManyToManyField(Component, through="IncidentComponent")
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "statuspage_id"], name="incident_one_statuspage_id"
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["page"],
@@ -196,11 +204,19 @@ class IncidentUpdate(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     notify = models.BooleanField(default=True)
+    # The id this object had on Atlassian Statuspage, kept by `upstate import statuspage` so
+    # that importing again updates instead of duplicating; null for everything made here.
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "statuspage_id"], name="update_one_statuspage_id"
+            )
+        ]
 
 
 class UpdateComponentChange(models.Model):
@@ -252,3 +268,62 @@ class ActionItem(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+
+class IncidentTemplate(models.Model):
+    """A prepared incident or update (title, status, message, impact, components) that the
+    declare form and the update composer fill in when chosen."""
+
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="incident_templates"
+    )
+    # Null: offered on every page of the organization.
+    page = models.ForeignKey(
+        StatusPage,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="incident_templates",
+    )
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    name = models.CharField(max_length=120)
+    # A heading the lists sort templates under ("Database", "Third parties"); optional.
+    group = models.CharField(max_length=120, blank=True)
+    title = models.CharField(max_length=255)
+    status = models.CharField(
+        max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+    )
+    message = models.TextField(blank=True)
+    impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.MINOR)
+    notify = models.BooleanField(default=True)
+    statuspage_id = models.CharField(max_length=32, null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["group", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="template_one_name"),
+            models.UniqueConstraint(
+                fields=["org", "statuspage_id"], name="template_one_statuspage_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateComponent(models.Model):
+    template = models.ForeignKey(
+        IncidentTemplate, on_delete=models.CASCADE, related_name="affected"
+    )
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    # Empty follows the template's impact, as on an incident.
+    status = models.CharField(max_length=24, choices=ComponentStatus.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "component"], name="one_template_component"
+            )
+        ]

@@ -25,6 +25,7 @@ from upstate.incidents.models import (
     Incident,
     IncidentComponent,
     IncidentStatus,
+    IncidentTemplate,
     IncidentUpdate,
     Postmortem,
     PostmortemStatus,
@@ -268,3 +269,69 @@ class PostmortemOut(Schema):
     @staticmethod
     def resolve_url(postmortem: Postmortem) -> str | None:
         return postmortem_url(postmortem.incident) if postmortem.is_published else None
+
+
+class TemplateIn(InSchema):
+    page_id: Code | None = Field(None, description="The page it is offered on; null: every page")
+    name: Line = Field(description="What responders pick it by, unique in the organization")
+    group: Line = Field("", description="An optional heading templates are listed under")
+    title: Line = Field(description="The incident title it fills in")
+    status: IncidentStatus = IncidentStatus.INVESTIGATING
+    message: Text = ""
+    impact: Impact = Impact.MINOR
+    notify: bool = Field(True, description="Whether updates made from it notify subscribers")
+    component_ids: ComponentIds = Field([], max_length=MAX_ITEMS, description=COMPONENT_IDS_HELP)
+    components: ComponentStatuses = Field({}, max_length=MAX_ITEMS, description=COMPONENTS_HELP)
+
+
+class TemplatePatch(PatchSchema):
+    """Only the fields sent change; component_ids/components replace the components."""
+
+    NULLABLE = frozenset({"page_id"})
+
+    page_id: Code | None = None
+    name: Line | None = None
+    group: Line | None = None
+    title: Line | None = None
+    status: IncidentStatus | None = None
+    message: Text | None = None
+    impact: Impact | None = None
+    notify: bool | None = None
+    component_ids: ComponentIds | None = Field(None, max_length=MAX_ITEMS)
+    components: ComponentStatuses | None = Field(None, max_length=MAX_ITEMS)
+
+
+class TemplateComponentOut(Schema):
+    id: str
+    name: str
+    status: ComponentStatus | None = Field(description="null follows the impact")
+
+
+class TemplateOut(Schema):
+    id: str
+    page_id: str | None
+    name: str
+    group: str
+    title: str
+    status: IncidentStatus
+    message: str
+    impact: Impact
+    notify: bool
+    components: list[TemplateComponentOut]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @staticmethod
+    def resolve_id(template: IncidentTemplate) -> str:
+        return template.code
+
+    @staticmethod
+    def resolve_page_id(template: IncidentTemplate) -> str | None:
+        return template.page.code if template.page_id else None
+
+    @staticmethod
+    def resolve_components(template: IncidentTemplate) -> list[dict[str, str | None]]:
+        return [
+            {"id": a.component.code, "name": a.component.display_name, "status": a.status or None}
+            for a in template.affected.all()
+        ]

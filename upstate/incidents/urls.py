@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from upstate.incidents import views
+from upstate.incidents import template_views, views
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident-list"),
@@ -25,4 +25,8 @@ urlpatterns = [
         views.postmortem_publish,
         name="postmortem-publish",
     ),
+    path("templates/", template_views.template_list, name="template-list"),
+    path("templates/new/", template_views.template_create, name="template-create"),
+    path("templates/<str:code>/", template_views.template_edit, name="template-edit"),
+    path("templates/<str:code>/delete/", template_views.template_delete, name="template-delete"),
 ]

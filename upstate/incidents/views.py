@@ -33,11 +33,14 @@ from upstate.incidents.models import (
     Category,
     Incident,
     IncidentStatus,
+    IncidentTemplate,
     IncidentUpdate,
     Postmortem,
     Severity,
     UpdateComponentChange,
 )
+from upstate.incidents.template_forms import filled_in
+from upstate.incidents.template_services import templates_for
 from upstate.lib.errors import InvalidInput
 from upstate.pages.health import component_statuses
 from upstate.pages.models import StatusPage
@@ -132,7 +135,22 @@ def incident_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 def _create_form(request: HttpRequest, member: Member, data: Any = None) -> IncidentCreateForm:
     pages = _pages(member)
-    return IncidentCreateForm(data, pages=pages, page=current_page(request, pages))
+    page = current_page(request, pages)
+    template = _chosen_template(request, IncidentTemplate.objects.filter(org=member.org))
+    if data is None and template is not None:
+        page = template.page or page
+        initial = filled_in(template, page) if page else {}
+        return IncidentCreateForm(pages=pages, page=page, initial=initial)
+    return IncidentCreateForm(data, pages=pages, page=page)
+
+
+def _chosen_template(
+    request: HttpRequest, offered: QuerySet[IncidentTemplate]
+) -> IncidentTemplate | None:
+    """The template `?template=` names among those offered (another organization's code
+    finds nothing)."""
+    code = request.GET.get("template", "")
+    return offered.select_related("page").filter(code=code).first() if code else None
 
 
 @login_required
@@ -149,7 +167,12 @@ def incident_create(request: HttpRequest, org_slug: str) -> HttpResponse:
             messages.success(request, f"Incident declared: {incident.title}")
             return redirect("dashboard:incident-detail", org_slug=org_slug, code=incident.code)
     status = 400 if form.is_bound else 200
-    return render(request, "incidents/create.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "templates": IncidentTemplate.objects.filter(org=member.org),
+        "chosen_template": request.GET.get("template", ""),
+    }
+    return render(request, "incidents/create.html", context, status=status)
 
 
 @login_required
@@ -181,12 +204,17 @@ def update_preview(request: HttpRequest, org_slug: str) -> HttpResponse:
 # --- One incident ------------------------------------------------------------------------
 
 
-def _composer(incident: Incident, data: Any = None) -> UpdateForm:
+def _composer(
+    incident: Incident, data: Any = None, template: IncidentTemplate | None = None
+) -> UpdateForm:
     components = list(incident.page.components.select_related("group"))
     affected = set(incident.affected.values_list("component_id", flat=True))
     components.sort(key=lambda c: c.id not in affected)
     suggested = IncidentStatus(incident.status).suggested_next()
-    return UpdateForm(data, components=components, suggested=suggested, prefix="update")
+    initial = filled_in(template, incident.page) if template is not None else None
+    return UpdateForm(
+        data, components=components, suggested=suggested, prefix="update", initial=initial
+    )
 
 
 def _detail_context(incident: Incident, can_write: bool, **forms: Any) -> dict[str, Any]:
@@ -207,6 +235,8 @@ def _detail_context(incident: Incident, can_write: bool, **forms: Any) -> dict[s
         "postmortem": postmortem,
         "composer": forms.get("composer") or (_composer(incident) if can_write else None),
         "resolve_form": forms.get("resolve_form") or ResolveForm(prefix="resolve"),
+        "templates": templates_for(incident.page) if can_write else [],
+        "chosen_template": forms.get("chosen_template", ""),
     }
     return context
 
@@ -215,7 +245,12 @@ def _detail_context(incident: Incident, can_write: bool, **forms: Any) -> dict[s
 @require_GET
 def incident_detail(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
     incident, can_write = _incident(request, org_slug, code)
-    return render(request, "incidents/detail.html", _detail_context(incident, can_write))
+    template = _chosen_template(request, templates_for(incident.page)) if can_write else None
+    if template is None:
+        return render(request, "incidents/detail.html", _detail_context(incident, can_write))
+    composer = _composer(incident, template=template)
+    context = _detail_context(incident, True, composer=composer, chosen_template=template.code)
+    return render(request, "incidents/detail.html", context)
 
 
 @login_required
