@@ -24,10 +24,12 @@ from upstate.api.pagination import Pagination
 from upstate.incidents import services
 from upstate.incidents.models import (
     ACTIVE_STATUSES,
+    Impact,
     Incident,
     IncidentComponent,
     IncidentUpdate,
     Postmortem,
+    ResponseState,
     Source,
 )
 from upstate.incidents.schemas import (
@@ -82,11 +84,15 @@ def list_incidents(
     request: HttpRequest,
     page_id: str | None = None,
     state: IncidentState | None = None,
+    response_state: ResponseState | None = None,
 ) -> Any:
-    """Newest first. `state=active` lists open incidents, `state=resolved` closed ones."""
+    """Newest first. `state=active` lists open incidents, `state=resolved` closed ones;
+    `response_state=triggered` the ones nobody has acknowledged yet."""
     incidents = scoped(_incidents(), request).order_by("-started_at", "-id")
     if page_id is not None:
         incidents = incidents.filter(page=page_from_input(request, page_id))
+    if response_state is not None:
+        incidents = incidents.filter(response_state=response_state)
     if state is IncidentState.ACTIVE:
         incidents = incidents.filter(status__in=ACTIVE_STATUSES)
     elif state is IncidentState.RESOLVED:
@@ -94,17 +100,30 @@ def list_incidents(
     return incidents
 
 
+def _page_of(request: HttpRequest, page_id: str, status_page_id: str | None) -> StatusPage:
+    """`page_id` (IncidentIn takes `status_page_id` for it, as clients of other products
+    send it); both may be sent when they agree."""
+    if status_page_id is not None and page_id != status_page_id:
+        raise InvalidInput("status_page_id", "names another page than page_id; send one of them")
+    return page_from_input(request, page_id)
+
+
 @router.post("/incidents", response={201: IncidentOut, **ERROR_RESPONSES})
 def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
     require(request, Need.RESPOND)
     fields = payload.model_dump()
-    page = page_from_input(request, fields.pop("page_id"))
+    page = _page_of(request, fields.pop("page_id"), fields.pop("status_page_id"))
     components = _component_changes(page, fields.pop("component_ids"), fields.pop("components"))
     incident = services.create_incident(
         page=page,
         components=components,
         source=Source.API,
-        **{**fields, "severity": fields["severity"] or "", "category": fields["category"] or ""},
+        **{
+            **fields,
+            "impact": fields["impact"] or Impact.MINOR,
+            "severity": fields["severity"] or "",
+            "category": fields["category"] or "",
+        },
     )
     return Status(201, _reloaded(request, incident))
 

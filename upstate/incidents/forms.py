@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.incidents.models import (
     Category,
     Impact,
@@ -65,7 +66,7 @@ class ComponentFieldsMixin:
         return changes
 
 
-class IncidentCreateForm(ComponentFieldsMixin, forms.Form):
+class IncidentCreateForm(AcceptedText, ComponentFieldsMixin, forms.Form):
     blank_label = "Not affected"
 
     title = forms.CharField(
@@ -174,7 +175,7 @@ class IncidentCreateForm(ComponentFieldsMixin, forms.Form):
         return kwargs
 
 
-class IncidentEditForm(forms.Form):
+class IncidentEditForm(AcceptedText, forms.Form):
     """An incident's details after it was declared; its timeline is left alone."""
 
     title = IncidentCreateForm.base_fields["title"]
@@ -198,7 +199,7 @@ class IncidentEditForm(forms.Form):
         return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
-class UpdateForm(ComponentFieldsMixin, forms.Form):
+class UpdateForm(AcceptedText, ComponentFieldsMixin, forms.Form):
     """The composer: a new timeline entry."""
 
     status = forms.ChoiceField(
@@ -223,7 +224,7 @@ class UpdateForm(ComponentFieldsMixin, forms.Form):
         self.add_component_fields(components)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(AcceptedText, forms.Form):
     message = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -231,7 +232,7 @@ class ResolveForm(forms.Form):
     )
 
 
-class PostmortemForm(forms.Form):
+class PostmortemForm(AcceptedText, forms.Form):
     title = forms.CharField(
         required=False,
         max_length=255,
@@ -264,7 +265,7 @@ class PostmortemForm(forms.Form):
     )
 
 
-class ActionItemForm(forms.Form):
+class ActionItemForm(AcceptedText, forms.Form):
     title = forms.CharField(
         max_length=255, required=False, help_text="One concrete change that prevents a repeat."
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from upstate.api.fields import (
     MAX_ITEMS,
@@ -29,6 +30,7 @@ from upstate.incidents.models import (
     IncidentUpdate,
     Postmortem,
     PostmortemStatus,
+    ResponseState,
     Severity,
     Source,
     UpdateComponentChange,
@@ -53,11 +55,38 @@ COMPONENTS_HELP = (
 )
 
 
+# Words that are an impact, not a severity, in clients written for other products; `critical`
+# is both. See `impact_from_severity`.
+IMPACT_WORDS = frozenset({Impact.MINOR.value, Impact.MAJOR.value, Impact.CRITICAL.value})
+
+
+def impact_from_severity(data: Any, *, impact: str = "impact", severity: str = "severity") -> Any:
+    """Clients written against other products' documents send `severity: major` for what we call
+    the impact. When the impact is missing and the severity is minor, major or critical, that
+    word is taken as the impact; minor and major are then no severity (critical stays one)."""
+    if not isinstance(data, dict) or data.get(impact) is not None:
+        return data
+    word = data.get(severity)
+    if word not in IMPACT_WORDS:
+        return data
+    data = {**data, impact: word}
+    if word not in Severity.values:
+        data[severity] = None
+    return data
+
+
 class IncidentIn(InSchema):
-    page_id: Code
+    page_id: Code = Field(description="The status page (or send it as status_page_id)")
+    status_page_id: Code | None = Field(
+        None, description="Another name for page_id, as clients of other products send it"
+    )
     title: Line
-    status: IncidentStatus
-    impact: Impact
+    status: IncidentStatus = IncidentStatus.INVESTIGATING
+    impact: Impact | None = Field(
+        None,
+        description="Default minor; when left out, a severity of minor, major or critical is "
+        "taken as the impact",
+    )
     severity: Severity | None = None
     category: Category | None = None
     component_ids: ComponentIds = Field([], max_length=MAX_ITEMS, description=COMPONENT_IDS_HELP)
@@ -69,6 +98,18 @@ class IncidentIn(InSchema):
     resolved_at: Moment | None = Field(
         None, description="Backfill a past incident: created already resolved at this time"
     )
+    acknowledge: bool = Field(
+        False, description="Acknowledge it in the same step (it starts triggered otherwise)"
+    )
+
+    # "wrap", not "before": ninja's Schema validates the raw input in a wrap validator of its
+    # own, which would otherwise run first.
+    @model_validator(mode="wrap")
+    @classmethod
+    def _other_products_names(cls, data: Any, handler: Any) -> Any:
+        if isinstance(data, dict) and data.get("page_id") is None and "status_page_id" in data:
+            data = {**data, "page_id": data["status_page_id"], "status_page_id": None}
+        return handler(impact_from_severity(data))
 
 
 class IncidentPatch(PatchSchema):
@@ -154,6 +195,10 @@ class IncidentOut(Schema):
     page_id: str
     title: str
     status: IncidentStatus
+    response_state: ResponseState = Field(
+        description="The internal response: triggered until acknowledged, then acknowledged "
+        "until resolved"
+    )
     impact: Impact
     severity: Severity | None
     category: Category | None

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.maintenance.models import MaintenanceStatus
 from upstate.pages.models import Component, StatusPage
 
@@ -17,7 +18,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format=LOCAL_INPUT)
 
 
-class MaintenanceForm(forms.Form):
+class MaintenanceForm(AcceptedText, forms.Form):
     """The window is typed in the page's time zone (the view activates it)."""
 
     title = forms.CharField(
@@ -64,7 +65,7 @@ class MaintenanceForm(forms.Form):
         )
 
 
-class MaintenanceUpdateForm(forms.Form):
+class MaintenanceUpdateForm(AcceptedText, forms.Form):
     status = forms.ChoiceField(
         choices=MaintenanceStatus.choices,
         help_text="In progress puts the components under maintenance; completed releases them.",

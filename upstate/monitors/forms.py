@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.incidents.models import Impact, Severity
 from upstate.monitors.models import DEFAULT_MESSAGE, DnsRecordType, MonitorKind
 from upstate.monitors.services import (
@@ -48,7 +49,7 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-class MonitorForm(forms.Form):
+class MonitorForm(AcceptedText, forms.Form):
     name = forms.CharField(max_length=120, help_text="What is checked, e.g. “Production API”.")
     kind = forms.ChoiceField(
         choices=MonitorKind.choices,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from upstate.audit.services import changed, record
 from upstate.incidents.models import Category, Impact, Incident, IncidentStatus, Severity, Source
 from upstate.incidents.services import create_incident, post_update
+from upstate.lib import text as accepted_text
 from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance, MaintenanceStatus
 from upstate.monitors.checks import Outcome, Spec, new_client, parse_statuses, run_check
@@ -128,13 +129,9 @@ def _text(field: str, value: Any, limit: int, *, required: bool = False) -> str:
 
 
 def _storable(field: str, value: str) -> None:
-    # PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded at all.
-    if "\x00" in value:
-        raise _fail(field, "must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise _fail(field, "must be valid Unicode text") from exc
+    reason = accepted_text.problem(value)
+    if reason is not None:
+        raise _fail(field, reason)
 
 
 def _choice(field: str, value: Any, choices: type, *, blank: bool = False) -> str:

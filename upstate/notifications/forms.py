@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.lib.errors import InvalidInput
 from upstate.lib.secretbox import SecretUnreadable, hint
 from upstate.notifications import provider_rules
@@ -26,7 +27,7 @@ def _secret_field(label: str, help_text: str) -> forms.CharField:
     )
 
 
-class ProviderForm(forms.Form):
+class ProviderForm(AcceptedText, forms.Form):
     twilio_account_sid = forms.CharField(
         label="Twilio Account SID",
         required=False,

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.orgs.models import Role
 
 KEY_ROLES = [(r.value, r.label) for r in (Role.ADMIN, Role.RESPONDER, Role.VIEWER)]
 
 
-class InviteForm(forms.Form):
+class InviteForm(AcceptedText, forms.Form):
     email = forms.EmailField(
         max_length=254,
         help_text="We email a link to set a password; existing users are added straight away.",
@@ -20,11 +21,11 @@ class InviteForm(forms.Form):
     )
 
 
-class RoleForm(forms.Form):
+class RoleForm(AcceptedText, forms.Form):
     role = forms.ChoiceField(choices=Role.choices, help_text="What this member may do.")
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(AcceptedText, forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What the key is for, e.g. “deploy bot”; shown in the audit log."
     )

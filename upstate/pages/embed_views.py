@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from upstate.dashboard.access import get_for_member
+from upstate.dashboard.formtext import AcceptedText
 from upstate.lib.badges import STYLES
 from upstate.pages.models import Component, ComponentGroup, StatusPage
 from upstate.public.links import page_url
@@ -27,7 +28,7 @@ POSITIONS = [
 THEMES = [("auto", "Follow the visitor's system"), ("light", "Light"), ("dark", "Dark")]
 
 
-class EmbedOptionsForm(forms.Form):
+class EmbedOptionsForm(AcceptedText, forms.Form):
     position = forms.ChoiceField(choices=POSITIONS, required=False)
     theme = forms.ChoiceField(choices=THEMES, required=False)
     compact = forms.BooleanField(required=False)

@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.pages.models import KEYWORDS_MAX, ComponentGroup, ComponentStatus, StatusPage
 
 
@@ -15,7 +16,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(zone, zone.replace("_", " ")) for zone in zones]
 
 
-class ComponentForm(forms.Form):
+class ComponentForm(AcceptedText, forms.Form):
     name = forms.CharField(max_length=120, help_text="As customers know it, e.g. “API” or “Login”.")
     description = forms.CharField(
         required=False,
@@ -60,7 +61,7 @@ class ComponentForm(forms.Form):
         self.fields["group"].queryset = ComponentGroup.objects.filter(page=page)
 
 
-class GroupForm(forms.Form):
+class GroupForm(AcceptedText, forms.Form):
     name = forms.CharField(
         max_length=120, help_text="A heading for related components, e.g. “Europe”."
     )
@@ -71,7 +72,7 @@ class GroupForm(forms.Form):
     )
 
 
-class PageCreateForm(forms.Form):
+class PageCreateForm(AcceptedText, forms.Form):
     name = forms.CharField(
         max_length=120, help_text="Shown as the page's title, e.g. “Acme Status”."
     )

@@ -4,12 +4,13 @@ from typing import Any
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.incidents.models import Category
 from upstate.orgs.models import Membership, Organization
 from upstate.paging.models import Team
 
 
-class PhoneForm(forms.Form):
+class PhoneForm(AcceptedText, forms.Form):
     phone = forms.CharField(
         label="Phone number",
         required=False,
@@ -34,7 +35,7 @@ def _members_field(org: Organization) -> _MemberChoice:
     )
 
 
-class TeamForm(forms.Form):
+class TeamForm(AcceptedText, forms.Form):
     name = forms.CharField(max_length=80, help_text="E.g. “Payments on-call”.")
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
@@ -42,13 +43,13 @@ class TeamForm(forms.Form):
         self.fields["members"] = _members_field(org)
 
 
-class TeamMembersForm(forms.Form):
+class TeamMembersForm(AcceptedText, forms.Form):
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["members"] = _members_field(org)
 
 
-class RouteForm(forms.Form):
+class RouteForm(AcceptedText, forms.Form):
     category = forms.ChoiceField(
         choices=Category.choices, help_text="The incident category, as set when declaring."
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db import models
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.lib.errors import InvalidInput
 from upstate.pages.models import Component
 from upstate.subscribers import services
@@ -24,7 +25,7 @@ class Scope(models.TextChoices):
     SOME = "some", "Only the components below"
 
 
-class SubscribeForm(forms.Form):
+class SubscribeForm(AcceptedText, forms.Form):
     channel = forms.ChoiceField(
         label="Send updates by",
         choices=Channel.choices,
@@ -91,7 +92,7 @@ class SubscribeForm(forms.Form):
         ]
 
 
-class ManageForm(forms.Form):
+class ManageForm(AcceptedText, forms.Form):
     components = forms.MultipleChoiceField(
         label="Notify me about",
         required=False,
@@ -109,7 +110,7 @@ class ManageForm(forms.Form):
         return [c for c in self.page_components if c.code in codes]
 
 
-class ImportForm(forms.Form):
+class ImportForm(AcceptedText, forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text=(
@@ -129,7 +130,7 @@ class ImportForm(forms.Form):
             del self.fields["confirmed"]
 
 
-class ImportCommitForm(forms.Form):
+class ImportCommitForm(AcceptedText, forms.Form):
     """The previewed file, sent back with the confirming click; it is checked again."""
 
     csv = forms.CharField(

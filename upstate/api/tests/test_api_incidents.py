@@ -139,9 +139,7 @@ def test_it_names_every_missing_field(api):
     assert field_errors(response) == {
         "page_id": "is required",
         "title": "is required",
-        "status": "is required",
-        "impact": "is required",
-    }
+    }  # status defaults to investigating, impact to minor (or the severity's word)
 
 
 def test_it_refuses_a_body_that_is_not_json(api):
