@@ -78,6 +78,8 @@ def _field_message(error: dict[str, Any]) -> str:
         return f"must have at most {ctx.get('max_length')} items"
     if kind == "string_type":
         return "must be text"
+    if kind == "string_unicode":
+        return "must be valid Unicode text (no lone surrogates)"
     if kind in ("bool_type", "bool_parsing"):
         return "must be true or false"
     if kind in ("int_type", "int_parsing", "int_from_float"):

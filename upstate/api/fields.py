@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from upstate.lib import text
 from upstate.lib.timefmt import iso_ms
 
 MAX_TEXT = 25_000
@@ -28,14 +29,9 @@ _url_validator = URLValidator(schemes=["http", "https"])
 
 
 def _storable(value: str) -> str:
-    # PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded at all.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return value
+    # One rule for all text (upstate.lib.text): no control characters but tab and newline,
+    # no lone surrogates; PostgreSQL refuses NUL and the feeds cannot hold the rest.
+    return text.check(value)
 
 
 def _url(value: str) -> str:

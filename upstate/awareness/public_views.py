@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from upstate.awareness import matcher
+from upstate.lib import text as accepted_text
 from upstate.lib.ratelimit import client_ip, hit
 from upstate.pages.models import StatusPage
 from upstate.public.lookup import frame_context, public_page
@@ -46,6 +47,10 @@ def trouble(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     if len(text) > MAX_TEXT:
         error = f"Please keep it under {MAX_TEXT} characters."
         return _render(request, page, {"error": error, "trouble_text": text[:MAX_TEXT]}, 400)
+    if (reason := accepted_text.problem(text)) is not None:
+        error = f"Your message {reason}."
+        safe = accepted_text.xml_safe(text)
+        return _render(request, page, {"error": error, "trouble_text": safe}, status=400)
     if _over_limit(request):
         error = "Too many requests from your address. Please try again in a few minutes."
         return _render(request, page, {"error": error, "trouble_text": text}, status=429)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Schema
 from pydantic import Field
 
-from upstate.api.fields import InSchema, Line, PatchSchema
+from upstate.api.fields import Code, InSchema, Line, PatchSchema
 from upstate.incidents.models import Category
 from upstate.orgs.models import Membership, Role
 from upstate.paging.models import Team
@@ -61,7 +61,7 @@ class TeamOut(Schema):
 
 class RouteIn(InSchema):
     # null: incidents of the category page every responder again.
-    team_id: str | None
+    team_id: Code | None
 
 
 class RouteOut(Schema):

@@ -1,4 +1,6 @@
-"""RSS, Atom and iCalendar feeds of a page, built into the snapshot."""
+"""RSS, Atom and iCalendar feeds of a page, built into the snapshot. Stored text passes
+through ``xml_safe``: text saved before the accepted-text rule may hold control characters,
+which the XML writer refuses (and a page whose feed cannot be built is never updated)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from icalendar import Calendar, Event
 
 from upstate.incidents.models import Incident, IncidentStatus
 from upstate.lib.markdown import render, to_text
+from upstate.lib.text import xml_safe
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
 from upstate.pages.models import StatusPage
 from upstate.public import links
@@ -47,8 +50,8 @@ def _feed(state: PageState, self_path: str) -> FeedGenerator:
     page_url = links.page_url(state.page)
     feed = FeedGenerator()
     feed.id(page_url)
-    feed.title(f"{state.page.name} - Incident history")
-    feed.description(f"Incident history of {state.page.name}")
+    feed.title(xml_safe(f"{state.page.name} - Incident history"))
+    feed.description(xml_safe(f"Incident history of {state.page.name}"))
     feed.link(href=f"{page_url}/{self_path}", rel="self")
     feed.link(href=page_url, rel="alternate")  # last: RSS's <link> takes the last one
     feed.language("en")
@@ -58,11 +61,11 @@ def _feed(state: PageState, self_path: str) -> FeedGenerator:
         url = links.incident_url(incident)
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(incident.title)
+        entry.title(xml_safe(incident.title))
         entry.link(href=url)
         entry.published(incident.started_at)
         entry.updated(incident.updated_at)
-        entry.content(_content(incident, state.page.time_zone), type="html")
+        entry.content(xml_safe(_content(incident, state.page.time_zone)), type="html")
     return feed
 
 
@@ -79,8 +82,8 @@ def _event(maintenance: Maintenance, host: str) -> Event:
     event.add("last-modified", maintenance.updated_at.astimezone(UTC))
     event.add("dtstart", maintenance.starts_at.astimezone(UTC))
     event.add("dtend", maintenance.ends_at.astimezone(UTC))
-    event.add("summary", maintenance.title)
-    event.add("description", to_text(maintenance.message))
+    event.add("summary", xml_safe(maintenance.title))
+    event.add("description", xml_safe(to_text(maintenance.message)))
     event.add("url", maintenance_url(maintenance))
     event.add("status", "CONFIRMED")
     return event
@@ -90,7 +93,7 @@ def _calendar(state: PageState) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", "-//Upstate//Scheduled maintenance//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"{state.page.name} - Scheduled maintenance")
+    calendar.add("x-wr-calname", xml_safe(f"{state.page.name} - Scheduled maintenance"))
     host = urlsplit(links.page_url(state.page)).hostname or "upstate"
     now = timezone.now()
     for maintenance in state.maintenances:

@@ -122,7 +122,11 @@ def _build_logged(page_id: int) -> None:
     try:
         rebuild_now(page_id)
     except Exception:
-        log.exception("the public documents of page %s could not be built", page_id)
+        from upstate.pages.models import StatusPage
+
+        # The page keeps its last version; the next change or the periodic rebuild retries.
+        code = StatusPage.objects.filter(id=page_id).values_list("code", flat=True).first()
+        log.exception("the public documents of page %s could not be built", code or page_id)
 
 
 def rebuild_now(page_id: int) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
+from upstate.lib import text
 from upstate.pages.models import StatusPage
 from upstate.public.models import PublicDocument, PublicSnapshot
 
@@ -109,6 +110,9 @@ def headers_for(path: str, content_type: str) -> tuple[tuple[str, str], ...]:
 
 
 def make_document(path: str, body: bytes, previous: Document | None = None) -> Document:
+    # Text stored before the accepted-text rule may hold control characters: no document
+    # carries them (XML forbids them; a JSON document has them escaped, never raw).
+    body = text.xml_safe_bytes(body)
     # Most documents of a page do not change between builds: keep their gzip and ETag.
     if previous is not None and previous.body == body:
         return previous
@@ -246,7 +250,7 @@ def build_snapshot(page: StatusPage) -> Snapshot:
             page_code=page.code,
             org_id=page.org_id,
             slug=page.slug,
-            custom_domain=(page.custom_domain or "").lower(),
+            custom_domain=page.verified_domain or "",  # only a proven domain is served
             private=page.private,
             built_at=built_at,
             documents=documents,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from ninja import Schema
-from pydantic import Field
+from typing import Annotated
 
-from upstate.api.fields import Code, InSchema, Timestamp
+from ninja import Schema
+from pydantic import AfterValidator, Field, StringConstraints
+
+from upstate.api.fields import Code, InSchema, Timestamp, _storable
 from upstate.subscribers.models import Channel, Subscriber, SubscriberState
+
+# An email address, a webhook URL or a chat webhook URL; the channel's rules check it further.
+Address = Annotated[str, StringConstraints(max_length=500), AfterValidator(_storable)]
 
 
 class SubscriberIn(InSchema):
     channel: Channel
-    address: str = Field(max_length=500)
+    address: Address
     component_ids: list[Code] = Field(default_factory=list, max_length=100)
     # Admin keys only: import an email subscriber without double opt-in.
     confirmed: bool = False
