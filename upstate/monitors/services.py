@@ -23,7 +23,6 @@ from upstate.audit.services import changed, record
 from upstate.incidents.models import Category, Impact, Incident, IncidentStatus, Severity, Source
 from upstate.incidents.services import create_incident, post_update
 from upstate.lib import text as accepted_text
-from upstate.lib import text as accepted_text
 from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance, MaintenanceStatus
 from upstate.monitors.checks import Outcome, Spec, new_client, parse_statuses, run_check
