@@ -1,15 +1,20 @@
-"""`upstate demo`: loads the Acme demo once and prints working credentials every run."""
+"""`upstate demo`: loads the Acme demo once and prints the same working credentials every run;
+`--reset` starts it afresh."""
 
 from __future__ import annotations
 
+import json
 import re
+import stat
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from upstate.cli import main
+from upstate.demo import CREDENTIALS_FILE
 from upstate.incidents.models import (
     ACTIVE_STATUSES,
     Incident,
@@ -18,8 +23,8 @@ from upstate.incidents.models import (
     PostmortemStatus,
 )
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
-from upstate.orgs.models import Organization, Role
-from upstate.orgs.services import authenticate_api_key
+from upstate.orgs.models import ApiKey, Organization, Role
+from upstate.orgs.services import authenticate_api_key, revoke_api_key
 from upstate.pages.models import Component, ComponentGroup, StatusPage
 
 
@@ -89,11 +94,13 @@ def test_it_prints_a_working_login_an_api_key_and_the_urls(demo):
     assert admin.check_password(password)
     assert admin.memberships.get().role == Role.OWNER
     assert key is not None and key.name == "demo" and key.org.slug == "acme"
-    for url in ("/p/acme/", "/p/acme/api/v2/summary.json", "/api/v1/docs"):
+    for url in ("/dashboard/", "/p/acme/", "/api/v1/incidents", "/api/v1/docs"):
         assert f"http://127.0.0.1:8000{url}" in demo
 
 
-def test_it_loads_only_once_but_prints_fresh_credentials(demo, capsys):
+def test_a_second_run_reuses_the_organization_user_and_key(demo, capsys):
+    keys = ApiKey.objects.count()
+
     assert main(["demo"]) == 0
     again = capsys.readouterr().out
 
@@ -101,6 +108,71 @@ def test_it_loads_only_once_but_prints_fresh_credentials(demo, capsys):
     assert Organization.objects.filter(slug="acme").count() == 1
     assert Incident.objects.count() == 4
     assert Component.objects.count() == 8
+    assert ApiKey.objects.count() == keys == 1
+    for label in ("Dashboard login", "Password", r"API key \(demo\)"):
+        assert _printed(again, label) == _printed(demo, label)
+    admin = get_user_model().objects.get(email="admin@acme.test")
+    assert admin.check_password(_printed(again, "Password"))
+
+
+def test_it_keeps_the_credentials_in_the_data_directory_for_the_owner_only(demo):
+    path = settings.DATA_DIR / CREDENTIALS_FILE
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    stored = json.loads(path.read_text())
+    assert stored["api_key"] == _printed(demo, r"API key \(demo\)")
+    assert stored["password"] == _printed(demo, "Password")
+    assert str(path) in demo
+
+
+def test_a_revoked_demo_key_is_replaced_by_one_new_key(demo, capsys):
+    revoke_api_key(key=ApiKey.objects.get())
+
+    assert main(["demo"]) == 0
+    again = capsys.readouterr().out
+
+    new_key = _printed(again, r"API key \(demo\)")
+    assert new_key != _printed(demo, r"API key \(demo\)")
+    assert authenticate_api_key(new_key) is not None
+    assert ApiKey.objects.filter(revoked_at=None).count() == 1
+
+
+def test_a_password_changed_since_is_neither_reset_nor_printed(demo, capsys):
+    admin = get_user_model().objects.get(email="admin@acme.test")
+    admin.set_password("my own password")
+    admin.save()
+
+    assert main(["demo"]) == 0
+    again = capsys.readouterr().out
+
+    assert _printed(demo, "Password") not in again
+    assert "changed since" in again
+    admin.refresh_from_db()
+    assert admin.check_password("my own password")
+
+
+def test_reset_starts_afresh_with_new_credentials(demo, capsys):
+    Incident.objects.filter(status__in=ACTIVE_STATUSES).delete()
+
+    assert main(["demo", "--reset"]) == 0
+    again = capsys.readouterr().out
+
+    assert "loaded just now" in again
+    assert Incident.objects.filter(status__in=ACTIVE_STATUSES).count() == 1
+    assert Organization.objects.filter(slug="acme").count() == 1
+    assert ApiKey.objects.count() == 1
     assert _printed(again, r"API key \(demo\)") != _printed(demo, r"API key \(demo\)")
     admin = get_user_model().objects.get(email="admin@acme.test")
     assert admin.check_password(_printed(again, "Password"))
+
+
+def test_reset_keeps_other_organizations_and_their_members(demo, capsys):
+    from upstate.orgs.services import add_member, create_org
+
+    other = create_org(slug="globex", name="Globex")
+    add_member(org=other, email="ops@globex.test", role=Role.OWNER, password="a long password")
+
+    assert main(["demo", "--reset"]) == 0
+
+    assert Organization.objects.filter(id=other.id).exists()
+    assert get_user_model().objects.filter(email="ops@globex.test").exists()

@@ -31,7 +31,10 @@ def env(tmp_path) -> dict[str, str]:
     # A throwaway SQLite installation, whatever database the test run itself uses.
     for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
-    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    # INFO: these tests follow the web server's and the task queue's own start and stop lines.
+    env.update(
+        UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", UPSTATE_LOG_LEVEL="INFO"
+    )
     return env
 
 

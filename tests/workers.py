@@ -41,7 +41,8 @@ def environment(tmp_path: Path, sink: SmtpSink, queue: str, **extra: str) -> dic
         "UPSTATE_TASKS_IMMEDIATE": "False",
         # Unique per run: other test runs may share the Redis server.
         "UPSTATE_QUEUE_NAME": f"crash-test-{uuid.uuid4().hex}",
-        "UPSTATE_LOG_LEVEL": "WARNING",
+        # INFO: the tests wait for the task queue's start line (at WARNING by default).
+        "UPSTATE_LOG_LEVEL": "INFO",
     }
     for name in ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "UPSTATE_DELIVERY_LEASE"):
         env.pop(name, None)

@@ -1,5 +1,8 @@
 """The `upstate` command: run the server and worker, set up organizations, users and API
-keys, load the demo, and post incidents from a terminal."""
+keys, load the demo, post incidents from a terminal, and check an installation (`doctor`).
+
+Exit codes (upstate.terminal.Exit): 0 ok, 1 failure, 2 usage/configuration/input mistake,
+3 a needed service (the database) unavailable, 130 interrupted."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from typing import Any
 from upstate.lib.env import ConfigError
 from upstate.lib.errors import InvalidInput
 from upstate.server import WebOptions
+from upstate.terminal import CommandError, Exit, print_json, table
 
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = Exit.USAGE
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -24,8 +28,14 @@ def _setup_django() -> None:
     from django.apps import apps
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "upstate.settings")
-    if not apps.ready:  # already set up when called from tests or a Django shell
+    if apps.ready:  # already set up when called from tests or a Django shell
+        return
+    try:
         django.setup()
+    except (ValueError, OSError) as exc:
+        # Settings read the environment strictly (ConfigError is a ValueError, as are the
+        # email URL's errors); an unwritable data directory is an OSError.
+        raise CommandError("configuration", str(exc).strip()) from exc
 
 
 # --- running ---------------------------------------------------------------------------
@@ -63,19 +73,32 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from upstate.server import migrate
 
-    applied = migrate()
+    applied = migrate(verbosity=1 if args.verbose else 0)
     print(f"Applied {applied} migrations." if applied else "The database is up to date.")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from upstate.demo import load_demo
+    from upstate.demo import load_demo, reset_demo
     from upstate.server import migrate
 
     migrate(verbosity=0)
+    if args.reset:
+        reset_demo()
     result = load_demo()
     print(result.describe())
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from upstate.doctor import run_checks
+
+    report = run_checks()
+    if args.json:
+        print_json(report.as_json())
+    else:
+        print(report.describe())
+    return Exit.OK if report.ok else Exit.FAILURE
 
 
 # --- organizations, users, keys ---------------------------------------------------------
@@ -95,6 +118,24 @@ def cmd_org_create(args: argparse.Namespace) -> int:
 
     org = create_org(slug=args.slug, name=args.name)
     print(f"Created organization {org.slug} ({org.name}).")
+    return 0
+
+
+def cmd_org_list(args: argparse.Namespace) -> int:
+    from django.db.models import Count
+
+    from upstate.orgs.models import Organization
+
+    orgs = Organization.objects.annotate(members=Count("memberships")).order_by("slug")
+    found = [{"slug": o.slug, "name": o.name, "members": o.members} for o in orgs]
+    if args.json:
+        print_json(found)
+    elif not found:
+        print("No organizations. Create one with: upstate org create SLUG --name NAME")
+    else:
+        rows = [("SLUG", "MEMBERS", "NAME")]
+        rows += [(o["slug"], str(o["members"]), o["name"]) for o in found]
+        print(table(rows))
     return 0
 
 
@@ -146,14 +187,18 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
 
 
 # --- incidents -----------------------------------------------------------------------------
+# The same checks as the API: the arguments are read into the API's schemas (IncidentIn,
+# IncidentPatch, IncidentUpdateIn), then handed to the services the API calls.
 
 
-def _page(slug: str) -> Any:
+def _page(ref: str) -> Any:
+    from django.db.models import Q
+
     from upstate.pages.models import StatusPage
 
-    page = StatusPage.objects.filter(slug=slug).first()
+    page = StatusPage.objects.select_related("org").filter(Q(slug=ref) | Q(code=ref)).first()
     if page is None:
-        raise InvalidInput("page", f"no status page with slug {slug!r}")
+        raise InvalidInput("page", f"no status page with slug {ref!r}")
     return page
 
 
@@ -170,33 +215,117 @@ def _component(page: Any, ref: str) -> Any:
     return named[0]
 
 
-def _components(page: Any, refs: list[str]) -> dict[Any, str | None]:
-    """`NAME_OR_CODE` follows the incident's impact; `NAME_OR_CODE=STATUS` overrides it."""
-    from upstate.pages.models import ComponentStatus
-
-    chosen: dict[Any, str | None] = {}
+def _components(page: Any, refs: list[str]) -> dict[str, str | None]:
+    """`NAME_OR_CODE` follows the incident's impact; `NAME_OR_CODE=STATUS` sets its own
+    status. Answers the API's `components` field: component code -> status or None."""
+    chosen: dict[str, str | None] = {}
     for ref in refs:
-        name, _, status = ref.rpartition("=")
-        if not name or status not in ComponentStatus.values:
+        name, sep, status = ref.rpartition("=")
+        if not sep:
             name, status = ref, ""
-        chosen[_component(page, name)] = status or None
+        try:
+            component = _component(page, name)
+        except InvalidInput:
+            if not sep:
+                raise
+            component, status = _component(page, ref), ""  # a name holding "="
+        chosen[component.code] = status or None
     return chosen
 
 
+def _schema(schema: type, fields: dict[str, Any]) -> Any:
+    """`fields` read as the API reads a request body; its errors name the field."""
+    from pydantic import ValidationError
+
+    from upstate.api.errors import validation_errors
+
+    try:
+        return schema.model_validate(fields)
+    except ValidationError as exc:
+        field, message = validation_errors(list(exc.errors()), set())[0]
+        raise InvalidInput(field, message) from exc
+
+
+def _changes(page: Any, statuses: dict[str, str | None]) -> dict[Any, str | None]:
+    by_code = {c.code: c for c in page.components.filter(code__in=list(statuses))}
+    return {by_code[code]: status for code, status in statuses.items()}
+
+
+def _member(org: Any, email: str) -> Any:
+    """A user of the organization who may respond (the incident's owner)."""
+    from upstate.orgs.models import Membership, Role
+
+    membership = (
+        Membership.objects.select_related("user").filter(org=org, user__email__iexact=email).first()
+    )
+    if membership is None:
+        raise InvalidInput("owner", f"{email!r} is not a member of {org.slug}")
+    if not Role(membership.role).can_respond:
+        raise InvalidInput("owner", f"{email} is a {membership.role} and cannot respond")
+    return membership.user
+
+
+def _show(args: argparse.Namespace, incident: Any, line: str) -> None:
+    """The incident as the API answers it with --json; else `line` (its code on stdout for
+    `create`, so that scripts can capture it)."""
+    if args.json:
+        print_json(_incident_json(_incidents().get(id=incident.id)))
+    else:
+        print(line)
+
+
+# What `incident create` hands the service of IncidentIn (the same as the API does).
+CREATE_FIELDS = {
+    "title",
+    "status",
+    "impact",
+    "severity",
+    "category",
+    "message",
+    "visibility",
+    "notify",
+    "started_at",
+    "resolved_at",
+}
+
+
 def cmd_incident_create(args: argparse.Namespace) -> int:
-    from upstate.incidents.services import create_incident
+    from django.db import transaction
+
+    from upstate.incidents import services
+    from upstate.incidents.schemas import IncidentIn
 
     page = _page(args.page)
-    incident = create_incident(
-        page=page,
-        title=args.title,
-        status=args.status,
-        impact=args.impact,
-        severity=args.severity,
-        components=_components(page, args.component),
-        message=args.message,
-    )
-    print(incident.code)
+    given = {
+        "page_id": page.code,
+        "title": args.title,
+        "status": args.status,
+        "impact": args.impact,
+        "severity": args.severity or None,
+        "category": args.category or None,
+        "components": _components(page, args.component),
+        "message": args.message,
+        "visibility": args.visibility,
+        "notify": args.notify,
+        "started_at": args.started_at,
+        "resolved_at": args.resolved_at,
+    }
+    payload = _schema(IncidentIn, {k: v for k, v in given.items() if v is not None})
+    fields = payload.model_dump(include=CREATE_FIELDS)
+    owner = _member(page.org, args.owner) if args.owner else None
+    with transaction.atomic():
+        incident = services.create_incident(
+            page=page,
+            components=_changes(page, payload.components),
+            **{
+                **fields,
+                "severity": fields["severity"] or "",
+                "category": fields["category"] or "",
+            },
+        )
+        if owner is not None:
+            services.take_ownership(incident=incident, user=owner)
+    _show(args, incident, incident.code)
     print(f"Declared incident {incident.code} on {page.slug}: {incident.title}", file=sys.stderr)
     return 0
 
@@ -204,46 +333,111 @@ def cmd_incident_create(args: argparse.Namespace) -> int:
 def _incident(code: str) -> Any:
     from upstate.incidents.models import Incident
 
-    incident = Incident.objects.select_related("page").filter(code=code).first()
+    incident = Incident.objects.select_related("page", "org").filter(code=code).first()
     if incident is None:
         raise InvalidInput("code", f"no incident with code {code!r}")
     return incident
 
 
+UPDATE_ONLY = ("message", "component", "notify")
+
+
 def cmd_incident_update(args: argparse.Namespace) -> int:
-    from upstate.incidents.services import post_update
+    from django.db import transaction
+
+    from upstate.incidents import services
+    from upstate.incidents.schemas import IncidentPatch, IncidentUpdateIn
 
     incident = _incident(args.code)
-    update = post_update(
-        incident=incident,
-        status=args.status,
-        message=args.message,
-        components=_components(incident.page, args.component),
+    details = {
+        name: getattr(args, name)
+        for name in ("title", "impact", "severity", "category", "visibility", "started_at")
+        if getattr(args, name) is not None
+    }
+    for name in ("severity", "category"):  # '' clears them, as null does in the API
+        if details.get(name) == "":
+            details[name] = None
+    patch = _schema(IncidentPatch, details)
+    changes = patch.model_dump(exclude_unset=True)
+    changes.update(
+        {name: changes[name] or "" for name in ("severity", "category") if name in changes}
     )
-    print(f"Posted {update.status} to {incident.code}: {incident.title}")
+    timeline = None
+    if args.status is not None:
+        timeline = _schema(
+            IncidentUpdateIn,
+            {
+                "status": args.status,
+                "message": args.message or "",
+                "components": _components(incident.page, args.component),
+                "notify": args.notify,
+            },
+        )
+    elif args.message is not None or args.component or not args.notify:
+        raise InvalidInput("status", "--message, --component and --no-notify go with --status")
+    owner = _member(incident.org, args.owner) if args.owner else None
+    if not (changes or timeline or owner or args.acknowledge):
+        raise InvalidInput("update", "nothing to change: give --status or a field to change")
+    with transaction.atomic():
+        if changes:
+            services.change_incident(incident=incident, **changes)
+        if timeline is not None:
+            services.post_update(
+                incident=incident,
+                status=timeline.status,
+                message=timeline.message,
+                components=_changes(incident.page, timeline.components),
+                notify=timeline.notify,
+            )
+        if args.acknowledge:
+            services.acknowledge_incident(incident=incident)
+        if owner is not None:
+            services.take_ownership(incident=incident, user=owner)
+    incident.refresh_from_db()
+    done = f"Posted {timeline.status} to" if timeline else "Changed"
+    _show(args, incident, f"{done} {incident.code}: {incident.title}")
     return 0
 
 
-def cmd_incident_list(args: argparse.Namespace) -> int:
-    from upstate.incidents.models import ACTIVE_STATUSES, Incident
+def _incidents() -> Any:
+    """Incidents with everything the API's IncidentOut shows, in a constant number of queries."""
+    from django.db.models import Prefetch
 
-    incidents = Incident.objects.select_related("page").order_by("-started_at", "-id")
+    from upstate.incidents.models import Incident, IncidentComponent, IncidentUpdate
+
+    return Incident.objects.select_related("page", "owner", "postmortem").prefetch_related(
+        Prefetch("affected", IncidentComponent.objects.select_related("component__group")),
+        Prefetch("updates", IncidentUpdate.objects.prefetch_related("changes")),
+    )
+
+
+def _incident_json(incident: Any) -> dict[str, Any]:
+    from upstate.incidents.schemas import IncidentOut
+
+    return IncidentOut.from_orm(incident).model_dump(mode="json")
+
+
+def cmd_incident_list(args: argparse.Namespace) -> int:
+    from upstate.incidents.models import ACTIVE_STATUSES
+
+    incidents = _incidents().order_by("-started_at", "-id")
     if args.page:
         incidents = incidents.filter(page=_page(args.page))
     if args.active:
         incidents = incidents.filter(status__in=ACTIVE_STATUSES)
+    if args.resolved:
+        incidents = incidents.exclude(status__in=ACTIVE_STATUSES)
+    if args.limit < 1:
+        raise InvalidInput("limit", "must be at least 1")
+    if args.json:
+        print_json([_incident_json(incident) for incident in incidents[: args.limit]])
+        return 0
     rows = [("CODE", "PAGE", "STATUS", "IMPACT", "STARTED (UTC)", "TITLE")]
-    for incident in incidents[: args.limit]:
+    for incident in incidents.select_related(None).select_related("page")[: args.limit]:
         started = incident.started_at.strftime("%Y-%m-%d %H:%M")
         row = (incident.code, incident.page.slug, incident.status, incident.impact, started)
         rows.append((*row, incident.title))
-    if len(rows) == 1:
-        print("No incidents.")
-        return 0
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)]
-        print("  ".join([*cells, row[5]]))
+    print(table(rows) if len(rows) > 1 else "No incidents.")
     return 0
 
 
@@ -259,6 +453,21 @@ def _add_web_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="request threads per web process (default: 2 x CPU cores + 1)",
     )
+    _add_verbose(parser)
+
+
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also log the web server's and the task queue's own messages (as "
+        "UPSTATE_LOG_LEVEL=INFO does)",
+    )
+
+
+def _add_json(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--json", action="store_true", help=f"print {what} as one JSON document")
 
 
 def _command(
@@ -287,9 +496,22 @@ def _add_run_commands(sub: Any) -> None:
     _add_web_arguments(parser)
     parser = _command(sub, "web", cmd_web, "run the web server alone (no background worker)")
     _add_web_arguments(parser)
-    _command(sub, "worker", cmd_worker, "run the background worker alone (tasks, schedules)")
-    _command(sub, "migrate", cmd_migrate, "create or upgrade the database tables")
-    _command(sub, "demo", cmd_demo, "load the Acme demo (once) and print how to sign in")
+    parser = _command(
+        sub, "worker", cmd_worker, "run the background worker alone (tasks, schedules)"
+    )
+    _add_verbose(parser)
+    parser = _command(sub, "migrate", cmd_migrate, "create or upgrade the database tables")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list each migration")
+    parser = _command(sub, "demo", cmd_demo, "load the Acme demo (once) and print how to sign in")
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the demo organization, its admin and their data, then load it afresh",
+    )
+    parser = _command(
+        sub, "doctor", cmd_doctor, "check the configuration and the running installation"
+    )
+    _add_json(parser, "the checks")
 
 
 def _add_account_commands(sub: Any) -> None:
@@ -297,6 +519,8 @@ def _add_account_commands(sub: Any) -> None:
     parser = _command(org, "create", cmd_org_create, "create an organization")
     parser.add_argument("slug", help="short name: lowercase letters, digits, hyphens")
     parser.add_argument("--name", required=True, help="display name")
+    parser = _command(org, "list", cmd_org_list, "list organizations")
+    _add_json(parser, "the organizations")
 
     user = _group(sub, "user", "manage users")
     parser = _command(user, "create", cmd_user_create, "create a user (or change a member's role)")
@@ -316,53 +540,109 @@ def _add_account_commands(sub: Any) -> None:
     parser.add_argument("--name", default="", help="what the key is for")
 
 
-def _add_incident_commands(sub: Any) -> None:
-    incident = _group(sub, "incident", "declare, update and list incidents")
-    component_help = (
-        "affected component by name or code; NAME=STATUS overrides its status "
-        "(repeatable, e.g. --component API=major_outage)"
+# The values each option takes, for --help (read before Django starts, so not from the models;
+# tests/test_cli_options.py checks them against the models).
+VALUES = {
+    "status": "investigating, identified, monitoring or resolved",
+    "impact": "none, minor, major, critical",
+    "severity": "critical, high, medium, low",
+    "category": "outage, security, performance, bug, infrastructure, data",
+    "visibility": "public, internal",
+    "component_status": "operational, under_maintenance, degraded_performance, partial_outage, "
+    "major_outage",
+}
+
+
+def _add_component_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--component",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="NAME_OR_CODE",
+        help="affected component by name or code; NAME=STATUS gives it a status of its own "
+        f"({VALUES['component_status']}); repeatable, e.g. --component API=major_outage",
     )
+
+
+def _add_detail_arguments(parser: argparse.ArgumentParser, *, create: bool) -> None:
+    parser.add_argument(
+        "--impact",
+        default="minor" if create else None,
+        help=f"{VALUES['impact']}" + (" (default minor)" if create else ""),
+    )
+    parser.add_argument("--severity", help=f"internal priority: {VALUES['severity']}; '' clears it")
+    parser.add_argument("--category", help=f"{VALUES['category']}; '' clears it")
+    parser.add_argument(
+        "--visibility",
+        default="public" if create else None,
+        help=f"{VALUES['visibility']}" + (" (default public)" if create else ""),
+    )
+    parser.add_argument(
+        "--started-at",
+        metavar="TIME",
+        help="when it began, ISO 8601 (e.g. 2025-01-31T14:05:00Z; UTC without an offset)"
+        + ("; default now" if create else ""),
+    )
+    parser.add_argument(
+        "--owner", metavar="EMAIL", help="the responder who takes the incident (a member)"
+    )
+
+
+def _add_notify_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-notify",
+        dest="notify",
+        action="store_false",
+        help="post without notifying subscribers (responders are still paged)",
+    )
+
+
+def _add_incident_commands(sub: Any) -> None:
+    statuses = VALUES["status"]
+    incident = _group(sub, "incident", "declare, update and list incidents")
     parser = _command(incident, "create", cmd_incident_create, "declare an incident")
-    parser.add_argument("--page", required=True, metavar="SLUG", help="status page slug")
+    parser.add_argument("--page", required=True, metavar="SLUG", help="status page slug or id")
     parser.add_argument("--title", required=True)
     parser.add_argument(
-        "--status",
-        default="investigating",
-        help="investigating (default), identified, monitoring or resolved",
+        "--status", default="investigating", help=f"{statuses} (default investigating)"
     )
-    parser.add_argument(
-        "--impact", default="minor", help="none, minor (default), major or critical"
-    )
-    parser.add_argument("--severity", default="", help="critical, high, medium or low")
-    parser.add_argument(
-        "--component",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="NAME_OR_CODE",
-        help=component_help,
-    )
+    _add_detail_arguments(parser, create=True)
+    _add_component_argument(parser)
     parser.add_argument("--message", default="", help="first update, in Markdown")
+    parser.add_argument(
+        "--resolved-at",
+        metavar="TIME",
+        help="backfill a past incident: created already resolved at this time (ISO 8601)",
+    )
+    _add_notify_argument(parser)
+    _add_json(parser, "the incident (as the API shows it) instead of its code")
 
-    parser = _command(incident, "update", cmd_incident_update, "post an update to an incident")
+    parser = _command(
+        incident,
+        "update",
+        cmd_incident_update,
+        "post an update to an incident (--status) and/or change its details",
+    )
     parser.add_argument("code", help="the incident's code (see `upstate incident list`)")
+    parser.add_argument("--status", help=f"posts a timeline update: {statuses}")
+    parser.add_argument("--message", help="the update, in Markdown (with --status)")
+    _add_component_argument(parser)
+    _add_notify_argument(parser)
+    parser.add_argument("--title")
+    _add_detail_arguments(parser, create=False)
     parser.add_argument(
-        "--status", required=True, help="investigating, identified, monitoring or resolved"
+        "--acknowledge", action="store_true", help="record that a responder has taken it"
     )
-    parser.add_argument("--message", default="", help="the update, in Markdown")
-    parser.add_argument(
-        "--component",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="NAME_OR_CODE",
-        help=component_help,
-    )
+    _add_json(parser, "the incident as the API shows it")
 
     parser = _command(incident, "list", cmd_incident_list, "list incidents, newest first")
     parser.add_argument("--page", metavar="SLUG", help="only this status page")
-    parser.add_argument("--active", action="store_true", help="only unresolved incidents")
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument("--active", action="store_true", help="only unresolved incidents")
+    state.add_argument("--resolved", action="store_true", help="only resolved incidents")
     parser.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    _add_json(parser, "the incidents (as the API shows them)")
 
 
 def cmd_monitors_apply(args: argparse.Namespace) -> int:
@@ -401,13 +681,17 @@ def _add_monitor_commands(sub: Any) -> None:
 
 # Servers and workers act for others: their threads set their own audit actor.
 LONG_RUNNING = (cmd_serve, cmd_web, cmd_worker)
+# Commands that prepare the database themselves, or only report on it.
+OWN_DATABASE = (*LONG_RUNNING, cmd_migrate, cmd_demo, cmd_doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upstate",
         description="Upstate: a self-hosted status page and incident response platform.",
-        epilog="Configuration comes from environment variables; see the README.",
+        epilog="Configuration comes from environment variables (see the documentation: "
+        "Configuration). Exit codes: 0 ok, 1 failure, 2 usage or configuration mistake, "
+        "3 database unavailable, 130 interrupted.",
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_run_commands(sub)
@@ -417,27 +701,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(handler: Handler, args: argparse.Namespace) -> int:
+    from upstate.terminal import database_ready, flush_stdout
+
+    if getattr(args, "verbose", False) and handler in LONG_RUNNING:
+        # Read by this process's logging set-up and by the children `serve` starts.
+        os.environ.setdefault("UPSTATE_LOG_LEVEL", "INFO")
+    _setup_django()
+    if handler in LONG_RUNNING:
+        return handler(args)
+    if handler not in OWN_DATABASE:
+        database_ready()
+    from upstate.audit.services import acting_as
+
+    with acting_as(label="cli"):
+        code = handler(args)
+    flush_stdout()
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
+    from django.db import InterfaceError, OperationalError
+
+    from upstate.terminal import error_line, first_line, reader_gone
+
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         return _usage(parser)
     try:
-        _setup_django()
-        if handler in LONG_RUNNING:
-            return handler(args)
-        from upstate.audit.services import acting_as
-
-        with acting_as(label="cli"):
-            return handler(args)
+        return _run(handler, args)
+    except CommandError as exc:
+        print(error_line(exc.field, exc.message), file=sys.stderr)
+        return exc.code
     except (InvalidInput, ConfigError) as exc:
         field = getattr(exc, "field", "configuration")
         message = getattr(exc, "message", str(exc))
-        print(f"upstate: error: {field}: {message}", file=sys.stderr)
+        print(error_line(field, message), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (OperationalError, InterfaceError) as exc:
+        # Reached only when the database went away mid-command (it was checked first).
+        print(error_line("database", first_line(exc)), file=sys.stderr)
+        return Exit.UNAVAILABLE
+    except BrokenPipeError:
+        reader_gone()
+        return Exit.OK
     except KeyboardInterrupt:
-        return 130
+        print(file=sys.stderr)
+        return Exit.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
 """The Acme demo: an organization, a status page with components, a live incident, history,
 a backfilled incident, a postmortem and upcoming maintenance, built through the services.
-Loaded once (while organization `acme` does not exist); each run prints fresh credentials."""
+Loaded once (while organization `acme` does not exist); every run prints the same credentials,
+kept in the data directory; `reset_demo` removes it."""
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +29,7 @@ from upstate.incidents.models import (
 )
 from upstate.maintenance.services import schedule_maintenance
 from upstate.orgs.models import Organization, Role
-from upstate.orgs.services import add_member, create_api_key, create_org
+from upstate.orgs.services import add_member, authenticate_api_key, create_api_key, create_org
 from upstate.pages import services as pages
 from upstate.pages.models import Component, ComponentStatus, StatusPage
 
@@ -47,48 +52,107 @@ KEYWORDS = {
 }
 
 
+CREDENTIALS_FILE = "demo-credentials.json"
+
+
 @dataclass(frozen=True)
 class DemoResult:
     created: bool
     email: str
-    password: str
+    password: str | None  # None when it was changed since the demo set it
     api_key: str
+    credentials: Path
 
     @property
     def urls(self) -> dict[str, str]:
         base = settings.PUBLIC_URL
         return {
-            "Status page": f"{base}/p/{PAGE_SLUG}/",
-            "Statuspage JSON": f"{base}/p/{PAGE_SLUG}/api/v2/summary.json",
-            "API docs": f"{base}/api/v1/docs",
-            "Dashboard": f"{base}/dashboard/",
+            "dashboard": f"{base}/dashboard/",
+            "page": f"{base}/p/{PAGE_SLUG}/",
+            "api": f"{base}/api/v1/incidents",
+            "docs": f"{base}/api/v1/docs",
         }
 
     def describe(self) -> str:
-        state = "Loaded the Acme demo." if self.created else "The Acme demo is already loaded."
-        lines = [
-            state,
-            "",
-            f"  Dashboard login  {self.email}",
-            f"  Password         {self.password}   (a new one is set on every run)",
-            f"  API key (demo)   {self.api_key}",
-            "",
-        ]
-        lines += [f"  {label:<16} {url}" for label, url in self.urls.items()]
-        return "\n".join(lines)
+        urls = self.urls
+        state = "loaded just now" if self.created else "already loaded"
+        password = self.password or "(changed since; `upstate demo --reset` starts afresh)"
+        return "\n".join(
+            [
+                f"Upstate demo ({state}): sign in at {urls['dashboard']}",
+                "",
+                f"  Dashboard login  {self.email}",
+                f"  Password         {password}",
+                f"  API key (demo)   {self.api_key}",
+                f"  (both kept in {self.credentials}, readable only by you)",
+                "",
+                "Try first:",
+                f"  1. The public status page: {urls['page']}",
+                "  2. In the dashboard, post an update to the live incident or resolve it,",
+                "     then reload the public page.",
+                f'  3. The API: curl -H "Authorization: Bearer {self.api_key}" {urls["api"]}',
+                f"     (every endpoint: {urls['docs']})",
+                "",
+                "Start over with `upstate demo --reset` (or delete the data directory).",
+            ]
+        )
 
 
 def load_demo() -> DemoResult:
-    """Loads the demo unless it is there, then resets the admin's password and adds a key."""
+    """Loads the demo unless it is there. The admin's password and the demo API key are made
+    once and kept in the data directory (owner-only), so every run prints the same working
+    credentials instead of adding keys; a missing or revoked key is replaced."""
+    path = settings.DATA_DIR / CREDENTIALS_FILE
     with transaction.atomic():
         org = Organization.objects.filter(slug=ORG_SLUG).first()
         created = org is None
         if org is None:
             org = _build()
-        password = secrets.token_urlsafe(12)
-        add_member(org=org, email=ADMIN_EMAIL, role=Role.OWNER, password=password)
-        _, key = create_api_key(org=org, role=Role.ADMIN, name="demo")
-    return DemoResult(created=created, email=ADMIN_EMAIL, password=password, api_key=key)
+        stored = {} if created else _read(path)
+        admin = org.memberships.filter(user__email=ADMIN_EMAIL).select_related("user").first()
+        password = stored.get("password")
+        if admin is None:
+            password = secrets.token_urlsafe(12)
+            add_member(org=org, email=ADMIN_EMAIL, role=Role.OWNER, password=password)
+        elif not (password and admin.user.check_password(password)):
+            password = None
+        key = stored.get("api_key")
+        found = authenticate_api_key(key) if key else None
+        if found is None or found.org_id != org.id:
+            _, key = create_api_key(org=org, role=Role.ADMIN, name="demo")
+        _write(path, {"email": ADMIN_EMAIL, "password": password, "api_key": key})
+    return DemoResult(
+        created=created, email=ADMIN_EMAIL, password=password, api_key=key, credentials=path
+    )
+
+
+@transaction.atomic
+def reset_demo() -> None:
+    """Deletes the demo organization with everything in it, and its admin unless they belong
+    to another organization too; the next `load_demo` builds it afresh."""
+    org = Organization.objects.filter(slug=ORG_SLUG).first()
+    if org is not None:
+        org.delete()
+    get_user_model().objects.filter(email=ADMIN_EMAIL, memberships=None).delete()
+    (settings.DATA_DIR / CREDENTIALS_FILE).unlink(missing_ok=True)
+
+
+def _read(path: Path) -> dict[str, str]:
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def _write(path: Path, credentials: dict[str, str | None]) -> None:
+    """Owner-only, like the secret key beside it: the file holds a live admin API key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as out:
+        json.dump(credentials, out, indent=2)
+        out.write("\n")
 
 
 def _build() -> Organization:

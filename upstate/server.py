@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import gc
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -19,8 +20,9 @@ from typing import Any
 log = logging.getLogger("upstate.server")
 
 APP_TARGET = "upstate.rsgi:application"
-# How long a child may take to finish in-flight requests and tasks after a stop request.
-SHUTDOWN_TIMEOUT = 30.0
+# Beyond UPSTATE_SHUTDOWN_GRACE_SECONDS: how long `serve` lets a child that stopped its
+# requests and tasks take to exit, before it stops what is left of it (its process group).
+EXIT_MARGIN = 5.0
 POLL_INTERVAL = 0.2
 _PR_SET_PDEATHSIG = 1
 
@@ -78,7 +80,7 @@ def prepare_database() -> None:
     from django.db import OperationalError, connections
 
     try:
-        applied = migrate()
+        applied = migrate(verbosity=0)
         if applied:
             log.info("applied %d database migrations", applied)
         rebuild_snapshots()
@@ -93,8 +95,17 @@ def prepare_database() -> None:
 
 
 def _granian_log_level() -> str:
-    level = os.environ.get("UPSTATE_LOG_LEVEL", "INFO").lower()
-    return level if level in ("critical", "error", "warning", "info", "debug") else "info"
+    from django.conf import settings
+
+    level = settings.THIRD_PARTY_LOG_LEVEL.lower()
+    return level if level in ("critical", "error", "warning", "info", "debug") else "warning"
+
+
+def _grace_seconds() -> int:
+    """Whole seconds (granian counts in them), at least one."""
+    from django.conf import settings
+
+    return max(1, math.ceil(settings.SHUTDOWN_GRACE_SECONDS))
 
 
 def run_web(options: WebOptions) -> int:
@@ -114,6 +125,8 @@ def run_web(options: WebOptions) -> int:
         interface=Interfaces.RSGI,
         workers=options.workers,
         log_level=LogLevels(_granian_log_level()),
+        # Requests in flight finish within the grace period; then granian stops its workers.
+        workers_kill_timeout=_grace_seconds(),
     )
     server.serve()
     return 0
@@ -138,7 +151,15 @@ def run_worker() -> int:
     from upstate.public.publish import start_builder
 
     autodiscover_modules("tasks")
-    config = ConsumerConfig(**{"periodic": True, **settings.HUEY.get("consumer", {})})
+    # Running tasks (a batch of deliveries) finish within the grace period on a graceful stop
+    # (SIGINT); what is still running then is interrupted and its claims expire (the lease).
+    config = ConsumerConfig(
+        **{
+            "periodic": True,
+            "shutdown_timeout": settings.SHUTDOWN_GRACE_SECONDS,
+            **settings.HUEY.get("consumer", {}),
+        }
+    )
     config.validate()
     _warm_up()
     # Monitors and maintenance windows change pages from here: build them off the tasks.
@@ -272,7 +293,11 @@ def _spawn(args: list[str]) -> subprocess.Popen:
 
 
 class Supervisor:
-    """Runs the web server and the worker side by side; stops both when either stops."""
+    """Runs the web server and the worker side by side; stops both when either stops.
+
+    A stop signal lets each child finish what it is doing within the grace period; a second
+    one, or a child still there after the grace period, ends each child's whole process group
+    (granian's worker processes too, which would otherwise keep the port)."""
 
     # SIGINT is huey's graceful stop (running tasks finish); granian drains on SIGTERM.
     STOP_SIGNALS = {"web": signal.SIGTERM, "worker": signal.SIGINT}
@@ -289,14 +314,18 @@ class Supervisor:
 
     def _kill_all(self) -> None:
         for child in self.children.values():
-            if child.poll() is None:
-                child.kill()
+            # Each child leads a process group of its own (_spawn): this reaches what it
+            # started too. A group outlives its leader while any member lives.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)
 
     def run(self) -> int:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         self.children = {"web": _spawn(["web", *self.web.as_args()]), "worker": _spawn(["worker"])}
-        log.info("Upstate is serving on http://%s:%s/", self.web.host, self.web.port)
+        log.info(
+            "Upstate is serving on http://%s:%s/ (Ctrl-C stops it)", self.web.host, self.web.port
+        )
         while not self.signals:
             exited = [name for name, child in self.children.items() if child.poll() is not None]
             if exited:
@@ -307,17 +336,25 @@ class Supervisor:
         return self.stop()
 
     def stop(self) -> int:
-        """Asks every child to stop, waits for them, and kills what outlives the timeout."""
+        """Asks every child to stop, waits for them, and kills what outlives the grace."""
+        from django.conf import settings
+
         for name, child in self.children.items():
             if child.poll() is None:
                 child.send_signal(self.STOP_SIGNALS[name])
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT
+        deadline = time.monotonic() + settings.SHUTDOWN_GRACE_SECONDS + EXIT_MARGIN
+        while time.monotonic() < deadline and any(
+            child.poll() is None for child in self.children.values()
+        ):
+            time.sleep(POLL_INTERVAL / 4)
+        if any(child.poll() is None for child in self.children.values()):
+            log.error("stopping what did not stop within the grace period")
+            self._kill_all()
         for child in self.children.values():
-            try:
-                child.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            child.wait()
+        self._kill_all()  # nothing of theirs may outlive `serve` (e.g. a granian worker)
+        if len(self.signals) > 1:
+            return 130  # stopped at once, as asked
         failed = {name: c.returncode for name, c in self.children.items() if c.returncode != 0}
         for name, code in failed.items():
             log.error("the %s process exited with code %s", name, code)

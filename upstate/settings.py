@@ -213,6 +213,12 @@ DEFAULT_FROM_EMAIL = (
     or "Upstate <upstate@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_CONSOLE_FULL = env_bool(
+    "UPSTATE_EMAIL_CONSOLE_FULL",
+    False,
+    help="with `console://`, print whole messages (their secret links too) instead of one "
+    "line per message (recipients and subject)",
+)
 
 # Notifications (upstate/notifications): webhooks and chat/SMS providers may reach private or
 # loopback addresses only when allowed; what a worker that vanished held is taken over this
@@ -322,24 +328,36 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every star
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+SHUTDOWN_GRACE_SECONDS = env_float(
+    "UPSTATE_SHUTDOWN_GRACE_SECONDS",
+    10.0,
+    help="after SIGTERM or Ctrl-C, how long `serve`, `web` and `worker` let requests in "
+    "flight and running tasks finish before stopping them (a second signal stops at once)",
+)
 WORKER_LOG_LEVEL = env_str(
     "UPSTATE_WORKER_LOG_LEVEL",
     "WARNING",
     help="the worker's own log level; `INFO` lists every task it runs",
 )
+LOG_LEVEL = env_str(
+    "UPSTATE_LOG_LEVEL",
+    shown="`INFO`",
+    help="`DEBUG`, `INFO`, `WARNING`, `ERROR`; once set, the web server's and the task "
+    "queue's own start and stop messages show too (at `WARNING` otherwise; `--verbose` on "
+    "`serve`, `web` and `worker` sets `INFO`)",
+).upper()
+# The web server's and the task queue's banners speak to their own operators; a console
+# shows what Upstate says (one line when it serves), warnings and errors.
+THIRD_PARTY_LOG_LEVEL = LOG_LEVEL or "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {
-        "handlers": ["console"],
-        "level": env_str("UPSTATE_LOG_LEVEL", "INFO", help="`DEBUG`, `INFO`, `WARNING`, `ERROR`"),
-    },
-    # huey logs every task it runs at INFO: too chatty for a console. Its start and stop
-    # lines stay, and failures always show.
+    "root": {"handlers": ["console"], "level": LOG_LEVEL or "INFO"},
+    # huey logs every task it runs at INFO: too chatty for a console; failures always show.
     "loggers": {
         "huey": {"level": WORKER_LOG_LEVEL},
-        "huey.consumer": {"level": "INFO"},
+        "huey.consumer": {"level": THIRD_PARTY_LOG_LEVEL},
         "huey.consumer.Scheduler": {"level": WORKER_LOG_LEVEL},
         # httpx logs every request at INFO: a line per monitor check would drown the log.
         "httpx": {"level": "WARNING"},

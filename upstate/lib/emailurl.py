@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "smtps": "django.core.mail.backends.smtp.EmailBackend",
-    "console": "django.core.mail.backends.console.EmailBackend",
+    # One line per message unless UPSTATE_EMAIL_CONSOLE_FULL (upstate/notifications/console.py).
+    "console": "upstate.notifications.console.EmailBackend",
     "file": "django.core.mail.backends.filebased.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
     "dummy": "django.core.mail.backends.dummy.EmailBackend",
@@ -19,7 +20,7 @@ def parse(url: str) -> dict[str, object]:
 
     Schemes: `smtp://` (add `?tls=starttls` for STARTTLS, `?tls=ssl` for implicit TLS; the
     older `?tls=True` and `?ssl=True` mean the same),
-    `smtps://` (implicit TLS, port 465), `console://` (print to the terminal),
+    `smtps://` (implicit TLS, port 465), `console://` (one line per message on the terminal),
     `file:///path/to/dir`, `locmem://`, `dummy://`. User and password are URL-decoded, so
     `%40` stands for `@`.
     """
