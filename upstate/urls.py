@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/heartbeat/<str:token>", heartbeat, name="heartbeat"),
     path("api/v1/", api.urls),
     path("api/v1/<path:rest>", unknown_endpoint),
+    path("statuspage/v1/", include("upstate.statuspage.urls")),
     path("dashboard/", include("upstate.dashboard.urls")),
     path("", include("upstate.subscribers.public_urls")),
     path("", include("upstate.awareness.public_urls")),

@@ -410,3 +410,49 @@ def publish_postmortem(*, incident: Incident, author: AbstractBaseUser | None = 
     record(org=incident.org_id, action="postmortem.published", target=incident)
     request_rebuild(incident.page_id)
     return postmortem
+
+
+@transaction.atomic
+def edit_update(
+    *, update: IncidentUpdate, message: str | None = None, created_at: datetime | None = None
+) -> IncidentUpdate:
+    """Correct a posted timeline entry's text or time; nobody is notified again."""
+    if message is not None:
+        update.message = _message(message)
+    if created_at is not None:
+        if created_at > timezone.now():
+            raise InvalidInput("display_at", "must not be in the future")
+        update.created_at = created_at
+    update.save()
+    incident = update.incident
+    record(org=incident.org_id, action="incident.update_edited", target=incident)
+    request_rebuild(incident.page_id)
+    return update
+
+
+@transaction.atomic
+def unpublish_postmortem(*, incident: Incident) -> Postmortem:
+    """Take a published postmortem back to draft; the incident returns to resolved."""
+    postmortem = Postmortem.objects.select_for_update().filter(incident=incident).first()
+    if postmortem is None:
+        raise InvalidInput("postmortem", "this incident has no postmortem")
+    if not postmortem.is_published:
+        return postmortem
+    postmortem.status = PostmortemStatus.DRAFT
+    postmortem.published_at = None
+    postmortem.save()
+    # The timeline entry publishing made goes too: the status is the latest entry's.
+    IncidentUpdate.objects.filter(incident=incident, status=IncidentStatus.POSTMORTEM).delete()
+    incident.status = IncidentStatus.RESOLVED
+    incident.save(update_fields=["status", "updated_at"])
+    record(org=incident.org_id, action="postmortem.unpublished", target=incident)
+    request_rebuild(incident.page_id)
+    return postmortem
+
+
+@transaction.atomic
+def delete_postmortem(*, incident: Incident) -> None:
+    """Remove the postmortem (unpublishing it first when it is published)."""
+    unpublish_postmortem(incident=incident)
+    Postmortem.objects.filter(incident=incident).delete()
+    record(org=incident.org_id, action="postmortem.deleted", target=incident)

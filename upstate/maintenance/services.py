@@ -66,7 +66,9 @@ def schedule_maintenance(
     auto_start: bool = True,
     auto_complete: bool = True,
     author: AbstractBaseUser | None = None,
+    notify: bool = True,
 ) -> Maintenance:
+    """Schedule a maintenance; subscribers hear of it unless `notify` is False."""
     title = _title(title)
     message = _message(message)
     _window(starts_at, ends_at)
@@ -89,7 +91,8 @@ def schedule_maintenance(
         author=author,
         created_at=timezone.now(),
     )
-    record_maintenance_event(update=update)
+    if notify:
+        record_maintenance_event(update=update)
     details = {"starts_at": starts_at, "ends_at": ends_at}
     record(org=page.org_id, action="maintenance.scheduled", target=maintenance, details=details)
     request_rebuild(page.id)
@@ -138,8 +141,10 @@ def post_maintenance_update(
     status: str,
     message: str = "",
     author: AbstractBaseUser | None = None,
+    notify: bool = True,
 ) -> MaintenanceUpdate:
-    """Move the maintenance to `status` (by hand or by the worker) with a timeline entry."""
+    """Move the maintenance to `status` (by hand or by the worker) with a timeline entry;
+    subscribers hear of its start and end unless `notify` is False."""
     if status not in MaintenanceStatus.values:
         raise InvalidInput("status", f"must be one of {', '.join(MaintenanceStatus.values)}")
     status = MaintenanceStatus(status)
@@ -161,7 +166,8 @@ def post_maintenance_update(
         author=author,
         created_at=now,
     )
-    record_maintenance_event(update=update)
+    if notify:
+        record_maintenance_event(update=update)
     action = MAINTENANCE_ACTIONS.get(status, "maintenance.updated")
     record(org=maintenance.org_id, action=action, target=maintenance, details={"status": status})
     request_rebuild(maintenance.page_id)
@@ -202,3 +208,14 @@ def _advance(maintenance: Maintenance, expected: str, target: MaintenanceStatus)
         return 0
     post_maintenance_update(maintenance=maintenance, status=target)
     return 1
+
+
+@transaction.atomic
+def edit_maintenance_update(*, update: MaintenanceUpdate, message: str) -> MaintenanceUpdate:
+    """Correct the text of a posted entry; nobody is notified again."""
+    update.message = _message(message)
+    update.save(update_fields=["message"])
+    maintenance = update.maintenance
+    record(org=maintenance.org_id, action="maintenance.update_edited", target=maintenance)
+    request_rebuild(maintenance.page_id)
+    return update
