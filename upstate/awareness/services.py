@@ -21,6 +21,7 @@ from upstate.awareness.models import (
     new_public_key,
 )
 from upstate.incidents.models import Incident
+from upstate.incidents.services import touch_incident
 from upstate.lib.errors import InvalidInput
 from upstate.orgs.models import Organization
 from upstate.pages.models import StatusPage
@@ -102,6 +103,8 @@ def link_conversation(
             ConversationLink.objects.get(conversation=conversation, incident=incident),
             False,
         )
+    if created:
+        touch_incident(incident_id=incident.id)
     return link, created
 
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from upstate.dashboard import live
 from upstate.dashboard.access import member_context
 from upstate.incidents import metrics
 from upstate.incidents.models import ACTIVE_STATUSES, Incident
+from upstate.maintenance.models import Maintenance
+from upstate.orgs.models import Membership
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentStatus, StatusPage
 
@@ -21,6 +25,51 @@ PERIODS = (30, 90)
 CHART_WIDTH, LABEL_WIDTH, BAR_MAX, ROW_HEIGHT = 340, 96, 170, 24
 
 
+def _sources(org: Any) -> dict[str, tuple[QuerySet, str]]:
+    """What the overview shows, by the path from each row to its organization: incidents, and
+    maintenance and components (a component's status derives from all three)."""
+    return {
+        "incidents": (Incident.objects.filter(org_id=org), "org_id"),
+        "maintenance": (Maintenance.objects.filter(org_id=org), "org_id"),
+        "components": (Component.objects.filter(page__org_id=org), "page__org_id"),
+    }
+
+
+def _tag(row: dict[str, Any]) -> str:
+    parts = [row[f"{name}_{part}"] or 0 for name in _sources(0) for part in ("latest", "number")]
+    return live.version_tag("overview", *parts, live.minute())
+
+
+def overview_version(request: HttpRequest, user_id: int, *, org_slug: str) -> str | None:
+    """The overview's version for this member, in one query that checks the membership."""
+    annotations = {}
+    for name, (queryset, by) in _sources(OuterRef("org_id")).items():
+        annotations[f"{name}_latest"] = live.newest(queryset)
+        annotations[f"{name}_number"] = live.count(queryset, by)
+    row = (
+        Membership.objects.filter(org__slug=org_slug, user_id=user_id)
+        .annotate(**annotations)
+        .values("user__password", "user__is_active", *annotations)
+        .first()
+    )
+    if row is None:
+        return None
+    if not live.session_is_valid(
+        request, password=row["user__password"], is_active=row["user__is_active"]
+    ):
+        return None
+    return _tag(row)
+
+
+def _current_tag(org_id: int) -> str:
+    row = {}
+    for name, (queryset, _) in _sources(org_id).items():
+        found = queryset.aggregate(latest=Max("updated_at"), number=Count("id"))
+        row[f"{name}_latest"], row[f"{name}_number"] = found["latest"], found["number"]
+    return _tag(row)
+
+
+@live.polled(overview_version)
 @login_required
 def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     member = member_context(request, org_slug)
@@ -37,6 +86,7 @@ def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
         "now": now,
         "broken_components": _broken_components(pages),
         "periods": [_period(pages, days, now) for days in PERIODS],
+        "live_headers": live.headers(_current_tag(member.org.id)),
     }
     return render(request, "dashboard/overview.html", context)
 

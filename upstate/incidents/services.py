@@ -319,6 +319,12 @@ def take_ownership(*, incident: Incident, user: AbstractBaseUser) -> Incident:
     return incident
 
 
+def touch_incident(*, incident_id: int) -> None:
+    """Something the incident's dashboard room shows changed (a linked conversation, a task)
+    without the incident itself changing: its version moves on (upstate/incidents/live.py)."""
+    Incident.objects.filter(id=incident_id).update(updated_at=timezone.now())
+
+
 @transaction.atomic
 def delete_incident(*, incident: Incident) -> None:
     """Remove the incident, its updates and postmortem everywhere."""

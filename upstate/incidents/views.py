@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from upstate.dashboard.access import Member, get_for_member, member_context
 from upstate.dashboard.context import current_page
-from upstate.incidents import services
+from upstate.dashboard.live import polled
+from upstate.incidents import live, services
 from upstate.incidents.forms import (
     COMPONENT_PREFIX,
     ActionItemFormSet,
@@ -111,6 +112,7 @@ def _filtered(member: Member, params: dict[str, str]) -> QuerySet[Incident]:
 @login_required
 @require_GET
 def incident_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+@polled(live.list_version)
     member = member_context(request, org_slug)
     params = {k: request.GET.get(k, "") for k in ("page", "state", "severity", "category", "q")}
     listing = Paginator(_filtered(member, params), PER_PAGE).get_page(request.GET.get("p"))
@@ -129,6 +131,7 @@ def incident_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         return render(request, "incidents/_results.html", context)
     return render(request, "incidents/list.html", context)
 
+        "live_headers": live.list_headers(member.org.id),
 
 # --- Create ------------------------------------------------------------------------------
 
@@ -240,12 +243,14 @@ def _detail_context(incident: Incident, can_write: bool, **forms: Any) -> dict[s
     }
     return context
 
+        "live_headers": live.room_headers(incident, can_write),
 
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
     incident, can_write = _incident(request, org_slug, code)
     template = _chosen_template(request, templates_for(incident.page)) if can_write else None
+@polled(live.room_version)
     if template is None:
         return render(request, "incidents/detail.html", _detail_context(incident, can_write))
     composer = _composer(incident, template=template)
