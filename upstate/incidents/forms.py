@@ -93,7 +93,7 @@ class IncidentCreateForm(AcceptedText, ComponentFieldsMixin, forms.Form):
     severity = forms.ChoiceField(
         choices=[("", "Not set"), *Severity.choices],
         required=False,
-        help_text="Internal urgency; sets the response target (critical 15 min … low 24 h). "
+        help_text="Internal urgency; sets the response target (by default critical 5 min … low 24 h). "
         "Asked only when the page shows severity (page settings).",
     )
     category = forms.ChoiceField(
@@ -117,6 +117,14 @@ class IncidentCreateForm(AcceptedText, ComponentFieldsMixin, forms.Form):
         initial=True,
         label="Notify subscribers",
         help_text="Send this first update to the page's subscribers.",
+    )
+    acknowledge = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="I am on it (acknowledge)",
+        help_text="Acknowledge the incident as you declare it and become its owner. Untick to "
+        "leave it triggered: the routed team's on-call member is paged and made owner, and it "
+        "is escalated if nobody acknowledges it within its severity's response target.",
     )
     started_at = forms.DateTimeField(
         required=False,
@@ -168,6 +176,7 @@ class IncidentCreateForm(AcceptedText, ComponentFieldsMixin, forms.Form):
             severity=data.get("severity", ""),
             visibility=data["visibility"],
             notify=data["notify"],
+            acknowledge=data["acknowledge"],
             started_at=data.get("started_at"),
             resolved_at=data.get("resolved_at"),
             components=self.component_changes(),

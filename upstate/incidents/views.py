@@ -37,6 +37,7 @@ from upstate.incidents.models import (
     IncidentTemplate,
     IncidentUpdate,
     Postmortem,
+    ResponseState,
     Severity,
     UpdateComponentChange,
 )
@@ -95,6 +96,8 @@ def _filtered(member: Member, params: dict[str, str]) -> QuerySet[Incident]:
         incidents = incidents.exclude(status__in=ACTIVE_STATUSES)
     elif state in IncidentStatus.values:
         incidents = incidents.filter(status=state)
+    if params.get("response") in ResponseState.values:
+        incidents = incidents.filter(response_state=params["response"])
     if params.get("severity") in Severity.values:
         incidents = incidents.filter(severity=params["severity"])
     if params.get("category") in Category.values:
@@ -114,7 +117,8 @@ def _filtered(member: Member, params: dict[str, str]) -> QuerySet[Incident]:
 def incident_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 @polled(live.list_version)
     member = member_context(request, org_slug)
-    params = {k: request.GET.get(k, "") for k in ("page", "state", "severity", "category", "q")}
+    names = ("page", "state", "response", "severity", "category", "q")
+    params = {k: request.GET.get(k, "") for k in names}
     listing = Paginator(_filtered(member, params), PER_PAGE).get_page(request.GET.get("p"))
     query = request.GET.copy()
     query.pop("p", None)
@@ -124,6 +128,7 @@ def incident_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         "query": query.urlencode(),
         "pages": _pages(member),
         "states": STATE_FILTERS + [(s.value, s.label) for s in IncidentStatus],
+        "responses": ResponseState.choices,
         "severities": Severity.choices,
         "categories": Category.choices,
     }

@@ -29,6 +29,7 @@ def test_declare_update_resolve_and_publish_a_postmortem(
     browser.get_by_label("Website").select_option("degraded_performance")
     browser.get_by_label("First message").fill("We are **investigating** failed payments.")
     expect(browser.locator("#create-preview .prose strong")).to_have_text("investigating")
+    browser.get_by_label("I am on it (acknowledge)").uncheck()  # acknowledged further down
     browser.get_by_role("button", name="Declare incident").click()
 
     expect(browser.get_by_role("heading", level=1)).to_have_text("Checkout fails for card payments")
