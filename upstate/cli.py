@@ -672,7 +672,7 @@ def _add_monitor_commands(sub: Any) -> None:
     parser = _command(
         monitors, "apply", cmd_monitors_apply, "make the org's monitors match a YAML file"
     )
-    parser.add_argument("file", help="YAML file with a `monitors:` list (see the README)")
+    parser.add_argument("file", help="YAML file with a `monitors:` list (see the documentation: Monitors)")
     parser.add_argument("--org", metavar="SLUG", help="organization (default: the file's `org:`)")
     parser.add_argument(
         "--prune", action="store_true", help="also delete monitors that the file does not list"
