@@ -204,7 +204,7 @@ def _hook(request: HttpRequest) -> HelpdeskHook:
 )
 def receive_conversation(request: HttpRequest) -> Any:
     """Inbound helpdesk webhook: one new conversation per delivery, signed with the
-    organization's hook secret (see README). It is matched against the organization's live
+    organization's hook secret (documentation: Matching). It is matched against the live
     incidents and linked to the best one when the confidence reaches the link threshold."""
     hook = _hook(request)
     try:

@@ -147,7 +147,7 @@ class HookReceiptOut(Schema):
 
 class HookSecretOut(Schema):
     hook_id: str
-    secret: str = Field(description="Shown once; sign each delivery with it (see README)")
+    secret: str = Field(description="Shown once; sign each delivery with it (docs: Matching)")
     url: str
 
 
