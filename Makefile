@@ -46,7 +46,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/public_read.py
 	$(BIN)/python bench/match.py
 
-# The README's tour images (docs/images/), from a throwaway demo installation.
+# The documentation's screenshots (docs/images/), from a throwaway demo installation.
 screenshots: $(VENV)/.installed-dev chromium
 	$(BIN)/python scripts/screenshots.py
 

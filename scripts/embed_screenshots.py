@@ -1,4 +1,4 @@
-"""The README's "Embedding the status" screenshots, from a throwaway demo installation.
+"""The documentation's embedding screenshots (docs/public-page.md), from a demo installation.
 
     .venv/bin/python scripts/embed_screenshots.py [--out docs/images]
 

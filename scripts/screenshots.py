@@ -1,4 +1,4 @@
-"""The README's dashboard tour screenshots, taken from a throwaway demo installation.
+"""The documentation's dashboard tour screenshots (docs/dashboard.md), from a demo installation.
 
     .venv/bin/python scripts/screenshots.py [--out docs/images]    (or: make screenshots)
 
