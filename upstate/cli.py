@@ -656,6 +656,14 @@ def cmd_monitors_apply(args: argparse.Namespace) -> int:
         raise InvalidInput("org", "give --org SLUG or an `org:` line in the file")
     org = _org(str(slug))
     total = len(document["monitors"])
+    if args.dry_run:
+        print(f"Dry run: {total} monitors against {org.slug}; nothing is written.")
+        report = apply(org, document, prune=args.prune, dry_run=True, progress=print)
+        print(
+            f"{len(report.created)} to create, {len(report.changed)} to change, "
+            f"{len(report.unchanged)} unchanged, {len(report.deleted)} to remove"
+        )
+        return 0
     print(f"Applying {total} monitors to {org.slug}...", file=sys.stderr)
     report = apply(
         org, document, prune=args.prune, progress=lambda line: print(line, file=sys.stderr)
@@ -676,6 +684,11 @@ def _add_monitor_commands(sub: Any) -> None:
     parser.add_argument("--org", metavar="SLUG", help="organization (default: the file's `org:`)")
     parser.add_argument(
         "--prune", action="store_true", help="also delete monitors that the file does not list"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be created, changed (field by field) and removed; write nothing",
     )
 
 

@@ -3,11 +3,14 @@ from django.urls import include, path
 from upstate.api.errors import unknown_endpoint
 from upstate.api.root import api
 from upstate.health import healthz
-from upstate.monitors.ping import heartbeat
+from upstate.monitors.ping import heartbeat, heartbeat_exit, heartbeat_fail, heartbeat_start
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/heartbeat/<str:token>", heartbeat, name="heartbeat"),
+    path("api/v1/heartbeat/<str:token>/start", heartbeat_start, name="heartbeat-start"),
+    path("api/v1/heartbeat/<str:token>/fail", heartbeat_fail, name="heartbeat-fail"),
+    path("api/v1/heartbeat/<str:token>/<int:code>", heartbeat_exit, name="heartbeat-exit"),
     path("api/v1/", api.urls),
     path("api/v1/<path:rest>", unknown_endpoint),
     path("statuspage/v1/", include("upstate.statuspage.urls")),

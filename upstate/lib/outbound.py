@@ -91,10 +91,25 @@ def resolve(host: str, port: int, *, allow_private: bool) -> str:
     return _allowed_address(host, infos, allow_private=allow_private)
 
 
-def _allowed_address(host: str, infos: list[Any], *, allow_private: bool) -> str:
+def _is_link_local(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_link_local
+
+
+def _allowed_address(
+    host: str, infos: list[Any], *, allow_private: bool, link_local: bool = True
+) -> str:
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise OutboundError(f"cannot resolve {host}")
+    if not link_local:
+        near = [a for a in addresses if _is_link_local(a)]
+        if near:
+            raise OutboundError(
+                f"{host} resolves to a link-local address ({near[0]})", permanent=True
+            )
     if not allow_private:
         private = [a for a in addresses if not _is_public(a)]
         if private:
@@ -189,25 +204,32 @@ class Outbound:
 # --- asyncio: the monitors' checks -----------------------------------------------------------
 
 
-async def resolve_async(host: str, port: int, *, allow_private: bool) -> str:
-    """`resolve` without blocking the event loop."""
+async def resolve_async(
+    host: str, port: int, *, allow_private: bool, link_local: bool = True
+) -> str:
+    """`resolve` without blocking the event loop. `link_local=False` refuses link-local
+    addresses (cloud metadata services) even where private ones are allowed."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
         pass
     else:  # a literal address: nothing to look up (and no trip to the resolver thread)
-        return _allowed_address(host, [(0, 0, 0, "", (host, port))], allow_private=allow_private)
+        infos = [(0, 0, 0, "", (host, port))]
+        return _allowed_address(host, infos, allow_private=allow_private, link_local=link_local)
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise OutboundError(f"cannot resolve {host}: {exc}") from exc
-    return _allowed_address(host, infos, allow_private=allow_private)
+    return _allowed_address(host, infos, allow_private=allow_private, link_local=link_local)
 
 
-async def pinned_async(url: str, *, allow_private: bool) -> tuple[str, str, str]:
+async def pinned_async(
+    url: str, *, allow_private: bool, link_local: bool = True
+) -> tuple[str, str, str]:
     """(URL with the host replaced by its checked address, Host header, TLS server name),
     for a request made with a shared `httpx.AsyncClient` and
     `extensions={"sni_hostname": server_name}`."""
     parts, host, port = _split(url)
-    return _pin(parts, host, port, await resolve_async(host, port, allow_private=allow_private))
+    address = await resolve_async(host, port, allow_private=allow_private, link_local=link_local)
+    return _pin(parts, host, port, address)

@@ -4,21 +4,26 @@ query per call, each bounded by the monitor's timeout. They touch no database: t
 
 HTTP goes through `upstate.lib.outbound` (http(s) only, the checked address is the one
 connected to, private addresses refused unless UPSTATE_ALLOW_PRIVATE_TARGETS=True), with one
-`httpx.AsyncClient` shared by all checks. Connections are not kept alive: each check measures
-a whole request (connect, TLS, answer), and a connection set up for one host name is never
-reused for another that happens to share its address.
+`httpx.AsyncClient` shared by all checks. Redirects are followed here, hop by hop, rather than
+by httpx: each hop's address goes through the same policy as the first, and a redirect never
+leads to a link-local address (a cloud's metadata service), whatever the policy allows.
+Connections are not kept alive: each check measures a whole request (connect, TLS, answer),
+and a connection set up for one host name is never reused for another that happens to share
+its address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import re
 import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
 
 import certifi
 import dns.asyncresolver
@@ -27,9 +32,12 @@ import dns.resolver
 import httpx
 
 from upstate.lib.outbound import OutboundError, pinned_async, resolve_async
+from upstate.monitors import jsonpath
 
 USER_AGENT = "Upstate-Monitor/1.0"
-MAX_BODY = 1_000_000  # bytes read looking for the keyword
+MAX_BODY = 1_000_000  # bytes read looking for the keyword or the JSON value
+# Headers that must not follow a redirect to another host (as browsers and httpx do).
+PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 MAX_REASON = 255
 
 
@@ -48,6 +56,10 @@ class Spec:
     keyword: str = ""
     keyword_absent: bool = False
     max_response_ms: int | None = None
+    json_path: str = ""
+    json_expected: str = ""
+    follow_redirects: bool = True
+    max_redirects: int = 5
     cert_expiry_days: int = 0
     host: str = ""
     port: int | None = None
@@ -134,25 +146,51 @@ def _network_reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+class _Refused(Exception):
+    """A redirect the check will not follow; the message is the check's reason."""
+
+
 async def check_http(spec: Spec, client: httpx.AsyncClient, *, allow_private: bool) -> Outcome:
-    try:
-        url, host_header, server_name = await pinned_async(spec.url, allow_private=allow_private)
-    except OutboundError as exc:
-        return Outcome(False, _short(str(exc)))
-    headers = {"User-Agent": USER_AGENT, **spec.headers, "Host": host_header}
+    url, method, headers = spec.url, spec.method, dict(spec.headers)
+    redirects = 0
     start = time.perf_counter()
     try:
-        request = client.build_request(
-            spec.method,
-            url,
-            headers=headers,
-            timeout=spec.timeout,
-            extensions={"sni_hostname": server_name},
-        )
-        response = await client.send(request, stream=True)
+        while True:
+            try:
+                # Hops after the first never go to a link-local address.
+                pinned, host_header, server_name = await pinned_async(
+                    url, allow_private=allow_private, link_local=redirects == 0
+                )
+            except OutboundError as exc:
+                if redirects == 0:
+                    return Outcome(False, _short(str(exc)))
+                raise _Refused(f"redirected to {url}: {exc}") from exc
+            request = client.build_request(
+                method,
+                pinned,
+                headers={"User-Agent": USER_AGENT, **headers, "Host": host_header},
+                timeout=spec.timeout,
+                extensions={"sni_hostname": server_name},
+            )
+            response = await client.send(request, stream=True)
+            location = response.headers.get("location")
+            if not (spec.follow_redirects and response.is_redirect and location):
+                break
+            await response.aclose()
+            redirects += 1
+            if redirects > spec.max_redirects:
+                raise _Refused(f"more than {spec.max_redirects} redirects (last to {location})")
+            next_url = urljoin(url, location)
+            if urlsplit(next_url).hostname != urlsplit(url).hostname:
+                headers = {k: v for k, v in headers.items() if k.lower() not in PRIVATE_HEADERS}
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method == "POST"
+            ):
+                method = "GET"  # what browsers and httpx do
+            url = next_url
         try:
             body = b""
-            if spec.keyword:
+            if spec.keyword or spec.json_path:
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) >= MAX_BODY:
@@ -160,12 +198,30 @@ async def check_http(spec: Spec, client: httpx.AsyncClient, *, allow_private: bo
             days_left = _cert_days_left(response)
         finally:
             await response.aclose()
+    except _Refused as exc:
+        return Outcome(False, _short(str(exc)), _ms(start))
     except httpx.HTTPError as exc:
         return Outcome(False, _short(_network_reason(exc)), _ms(start))
     latency = _ms(start)
     status = response.status_code
-    outcome = _judge_http(spec, status, body, latency, days_left)
-    return outcome
+    return _judge_http(spec, status, body, latency, days_left)
+
+
+def _judge_json(spec: Spec, body: bytes) -> str | None:
+    """Why the body's JSON value is not the expected one; None when it is."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        size = "more than 1 MB" if len(body) >= MAX_BODY else "not valid JSON"
+        return f"the body is {size}, so {spec.json_path} cannot be read"
+    try:
+        value = jsonpath.lookup(document, jsonpath.parse(spec.json_path))
+    except (LookupError, ValueError) as exc:
+        return str(exc)
+    if spec.json_expected and not jsonpath.expected_matches(value, spec.json_expected):
+        shown = jsonpath.shown_value(value)
+        return f"{spec.json_path} is {shown}, expected {spec.json_expected.strip()}"
+    return None
 
 
 def _judge_http(
@@ -179,6 +235,10 @@ def _judge_http(
             return Outcome(False, _short(f"found {spec.keyword!r}"), latency, status)
         if not found and not spec.keyword_absent:
             return Outcome(False, _short(f"{spec.keyword!r} not found"), latency, status)
+    if spec.json_path:
+        problem = _judge_json(spec, body)
+        if problem is not None:
+            return Outcome(False, _short(problem), latency, status)
     if spec.max_response_ms and latency > spec.max_response_ms:
         reason = f"answered in {latency} ms, more than {spec.max_response_ms} ms"
         return Outcome(False, reason, latency, status)

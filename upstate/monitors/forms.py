@@ -10,6 +10,7 @@ from upstate.monitors.models import DEFAULT_MESSAGE, DnsRecordType, MonitorKind
 from upstate.monitors.services import (
     CHECK_FIELDS,
     MAX_INTERVAL,
+    MAX_REDIRECTS,
     MAX_TIMEOUT,
     METHODS,
     MIN_INTERVAL,
@@ -100,6 +101,34 @@ class MonitorForm(AcceptedText, forms.Form):
         required=False,
         label="Keyword must be absent",
         help_text="Fail when the keyword IS found (e.g. “error”).",
+    )
+    json_path = forms.CharField(
+        label="JSON path",
+        required=False,
+        max_length=255,
+        help_text="A value in a JSON response to check, e.g. status.indicator or "
+        "checks[0].ok. Empty: the body is not read as JSON.",
+    )
+    json_expected = forms.CharField(
+        label="Expected JSON value",
+        required=False,
+        max_length=255,
+        help_text='What the JSON path must hold: JSON (true, 3, "ok") or plain text '
+        "(none). Empty: the value must only exist.",
+    )
+    follow_redirects = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text="Follow redirects to their end. Every hop is checked like the URL (no "
+        "private address unless allowed), and never leads to a link-local one.",
+    )
+    max_redirects = forms.IntegerField(
+        label="Redirect limit",
+        required=False,
+        initial=5,
+        min_value=0,
+        max_value=MAX_REDIRECTS,
+        help_text="More redirects than this count as a failure. Empty: 5.",
     )
     max_response_ms = forms.IntegerField(
         label="Response-time threshold (ms)",
@@ -209,6 +238,10 @@ class MonitorForm(AcceptedText, forms.Form):
 
     def clean_headers(self) -> dict[str, str]:
         return parse_headers(self.cleaned_data.get("headers") or "")
+
+    def clean_max_redirects(self) -> int:
+        value = self.cleaned_data.get("max_redirects")
+        return 5 if value is None else value
 
     def service_fields(self) -> dict[str, Any]:
         """The cleaned data in the service's terms."""

@@ -59,6 +59,12 @@ class Monitor(models.Model):
     keyword = models.CharField(max_length=255, blank=True)
     keyword_absent = models.BooleanField(default=False)
     max_response_ms = models.PositiveIntegerField(null=True, blank=True)
+    # A value in a JSON body: `json_path` like "status.indicator" or "checks[0].ok" must hold
+    # `json_expected` (compared as JSON when it parses as JSON, else as text).
+    json_path = models.CharField(max_length=255, blank=True)
+    json_expected = models.CharField(max_length=255, blank=True)
+    follow_redirects = models.BooleanField(default=True)
+    max_redirects = models.PositiveSmallIntegerField(default=5)
     cert_expiry_days = models.PositiveIntegerField(default=14)  # 0: no warning
     # TCP and DNS
     host = models.CharField(max_length=253, blank=True)
@@ -107,6 +113,14 @@ class Monitor(models.Model):
     incident_opened = models.BooleanField(default=False)
     last_down_update_at = models.DateTimeField(null=True, blank=True)
     last_ping_at = models.DateTimeField(null=True, blank=True)
+    # The last call of the push URL of any kind (start, success, fail, an exit code), what
+    # it sent (capped, shown escaped), and the duration of the last start -> success run.
+    last_ping_kind = models.CharField(max_length=10, blank=True)
+    last_ping_exit_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_ping_body = models.TextField(blank=True)
+    last_ping_received_at = models.DateTimeField(null=True, blank=True)
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    last_run_ms = models.PositiveIntegerField(null=True, blank=True)
     # Denormalised for the scheduler's heartbeat sweep (see the partial index).
     ping_deadline_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

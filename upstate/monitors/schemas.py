@@ -17,7 +17,13 @@ from upstate.monitors.models import (
     MonitorKind,
     MonitorStatus,
 )
-from upstate.monitors.services import MAX_INTERVAL, MAX_TIMEOUT, METHODS, MIN_INTERVAL
+from upstate.monitors.services import (
+    MAX_INTERVAL,
+    MAX_REDIRECTS,
+    MAX_TIMEOUT,
+    METHODS,
+    MIN_INTERVAL,
+)
 
 Short = Annotated[str, StringConstraints(max_length=255)]
 LongUrl = Annotated[str, StringConstraints(max_length=2000)]
@@ -25,6 +31,7 @@ Interval = Annotated[int, Field(ge=MIN_INTERVAL, le=MAX_INTERVAL)]
 Timeout = Annotated[int, Field(ge=1, le=MAX_TIMEOUT)]
 Count = Annotated[int, Field(ge=1, le=100)]
 Method = Annotated[str, Field(json_schema_extra={"enum": list(METHODS)})]
+Redirects = Annotated[int, Field(ge=0, le=MAX_REDIRECTS)]
 
 
 class AlertPolicyIn(InSchema):
@@ -72,6 +79,18 @@ class MonitorIn(InSchema):
     expected_statuses: Short = Field("200-299", description="HTTP: e.g. 200-299,301")
     keyword: Short = Field("", description="HTTP: text the body must contain")
     keyword_absent: bool = Field(False, description="HTTP: the keyword must NOT be present")
+    json_path: Short = Field(
+        "", description="HTTP: a value in the JSON body, e.g. status.indicator or checks[0].ok"
+    )
+    json_expected: Short = Field(
+        "",
+        description="HTTP: the value json_path must hold (JSON such as true or 3, else text); "
+        "empty: the value must only exist",
+    )
+    follow_redirects: bool = Field(
+        True, description="HTTP: follow redirects (each hop's address is checked again)"
+    )
+    max_redirects: Redirects = Field(5, description="HTTP: more redirects than this fail")
     max_response_ms: Annotated[int, Field(ge=1, le=600_000)] | None = None
     cert_expiry_days: Annotated[int, Field(ge=0, le=365)] = Field(
         14, description="HTTPS: fail when the certificate expires within this many days"
@@ -100,6 +119,10 @@ class MonitorPatch(PatchSchema):
     expected_statuses: Short | None = None
     keyword: Short | None = None
     keyword_absent: bool | None = None
+    json_path: Short | None = None
+    json_expected: Short | None = None
+    follow_redirects: bool | None = None
+    max_redirects: Redirects | None = None
     max_response_ms: Annotated[int, Field(ge=1, le=600_000)] | None = None
     cert_expiry_days: Annotated[int, Field(ge=0, le=365)] | None = None
     host: Short | None = None
@@ -124,6 +147,14 @@ class AlertPolicyOut(Schema):
     message_template: str
 
 
+class LastPingOut(Schema):
+    kind: str = Field(description="start, success, fail or exit")
+    exit_code: int | None = Field(description="The exit code an /<code> ping reported")
+    at: Timestamp
+    body: str = Field(description="What the ping sent (at most 10,000 characters)")
+    run_ms: int | None = Field(description="Duration of the last start -> success run")
+
+
 class MonitorOut(Schema):
     id: str
     name: str
@@ -137,6 +168,10 @@ class MonitorOut(Schema):
     expected_statuses: str
     keyword: str
     keyword_absent: bool
+    json_path: str
+    json_expected: str
+    follow_redirects: bool
+    max_redirects: int
     max_response_ms: int | None
     cert_expiry_days: int
     host: str
@@ -146,6 +181,9 @@ class MonitorOut(Schema):
     dns_server: str
     grace_seconds: int
     ping_url: str | None = Field(description="Heartbeat: the URL your job calls")
+    last_ping: LastPingOut | None = Field(
+        description="Heartbeat: the last call of the push URL, of any kind"
+    )
     alert_policy: AlertPolicyOut
     status: MonitorStatus
     last_checked_at: Timestamp | None
@@ -166,6 +204,18 @@ class MonitorOut(Schema):
         from upstate.monitors.links import ping_url
 
         return ping_url(monitor) if monitor.kind == MonitorKind.HEARTBEAT else None
+
+    @staticmethod
+    def resolve_last_ping(monitor: Monitor) -> dict[str, object] | None:
+        if monitor.kind != MonitorKind.HEARTBEAT or monitor.last_ping_received_at is None:
+            return None
+        return {
+            "kind": monitor.last_ping_kind,
+            "exit_code": monitor.last_ping_exit_code,
+            "at": monitor.last_ping_received_at,
+            "body": monitor.last_ping_body,
+            "run_ms": monitor.last_run_ms,
+        }
 
     @staticmethod
     def resolve_incident_id(monitor: Monitor) -> str | None:

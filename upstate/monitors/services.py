@@ -4,6 +4,7 @@ the alert policy (open, update, resolve the outage's incident); heartbeat pings;
 from __future__ import annotations
 
 import asyncio
+import copy as pycopy
 import re
 import string
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from upstate.incidents.services import create_incident, post_update
 from upstate.lib import text as accepted_text
 from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance, MaintenanceStatus
+from upstate.monitors import jsonpath
 from upstate.monitors.checks import Outcome, Spec, new_client, parse_statuses, run_check
 from upstate.monitors.models import (
     CheckResult,
@@ -42,6 +44,7 @@ from upstate.pages.models import Component, StatusPage
 MIN_INTERVAL = 10
 MAX_INTERVAL = 86_400
 MAX_TIMEOUT = 60
+MAX_REDIRECTS = 20
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 PLACEHOLDERS = ("monitor", "reason", "target", "since")
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -80,6 +83,10 @@ CHECK_FIELDS = {
         "expected_statuses",
         "keyword",
         "keyword_absent",
+        "json_path",
+        "json_expected",
+        "follow_redirects",
+        "max_redirects",
         "max_response_ms",
         "cert_expiry_days",
     ),
@@ -185,6 +192,16 @@ def _template(value: Any) -> str:
     return value
 
 
+def _json_path(value: Any) -> str:
+    value = _text("json_path", value, 255)
+    if value:
+        try:
+            jsonpath.parse(value)
+        except ValueError as exc:
+            raise _fail("json_path", f"{exc}; write e.g. status.indicator or checks[0].ok") from exc
+    return value
+
+
 def _dns_server(value: Any) -> str:
     value = _text("dns_server", value, 100)
     if value and not all(c.isalnum() or c in ".:-[]" for c in value):
@@ -200,6 +217,9 @@ CLEAN = {
     "method": lambda v: v if v in METHODS else _raise("method", f"one of {', '.join(METHODS)}"),
     "headers": _headers,
     "keyword": lambda v: _text("keyword", v, 255),
+    "json_path": _json_path,
+    "json_expected": lambda v: _text("json_expected", v, 255),
+    "max_redirects": lambda v: _int("max_redirects", v, 0, MAX_REDIRECTS),
     "max_response_ms": lambda v: None if v is None else _int("max_response_ms", v, 1, 600_000),
     "cert_expiry_days": lambda v: _int("cert_expiry_days", v, 0, 365),
     "port": lambda v: None if v is None else _int("port", v, 1, 65535),
@@ -216,6 +236,7 @@ CLEAN = {
 BOOLEANS = {
     "enabled",
     "keyword_absent",
+    "follow_redirects",
     "create_incident",
     "post_updates_while_down",
     "page_responders",
@@ -254,6 +275,8 @@ def _check_whole(monitor: Monitor) -> None:
         raise _fail("url", "is required for an HTTP monitor")
     if kind in (MonitorKind.TCP, MonitorKind.DNS) and not monitor.host:
         raise _fail("host", f"is required for a {kind.label} monitor")
+    if monitor.json_expected and not monitor.json_path:
+        raise _fail("json_expected", "needs json_path: the value to compare it with")
     if kind == MonitorKind.TCP and not monitor.port:
         raise _fail("port", "is required for a TCP monitor")
     if monitor.component_id and monitor.page_id is None:
@@ -326,6 +349,17 @@ def _snapshot(monitor: Monitor) -> dict[str, Any]:
     return values
 
 
+def preview_change(*, monitor: Monitor, **fields: Any) -> dict[str, tuple[Any, Any]]:
+    """What `change_monitor` with these fields would change ({field: (before, after)}),
+    validated the same way, on a copy: nothing is written."""
+    before = _snapshot(monitor)
+    copy = pycopy.copy(monitor)  # Django copies the field cache too: the original stays as is
+    _apply_fields(copy, fields)
+    _check_whole(copy)
+    after = _snapshot(copy)
+    return {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+
+
 @transaction.atomic
 def change_monitor(*, monitor: Monitor, **fields: Any) -> Monitor:
     """Change the configuration or policy; the state (up, down, the open incident) stays."""
@@ -368,6 +402,10 @@ def spec_of(monitor: Monitor) -> Spec:
         expected_statuses=monitor.expected_statuses,
         keyword=monitor.keyword,
         keyword_absent=monitor.keyword_absent,
+        json_path=monitor.json_path,
+        json_expected=monitor.json_expected,
+        follow_redirects=monitor.follow_redirects,
+        max_redirects=monitor.max_redirects,
         max_response_ms=monitor.max_response_ms,
         cert_expiry_days=monitor.cert_expiry_days,
         host=monitor.host,
@@ -598,16 +636,77 @@ def _maybe_still_down(monitor: Monitor, incident: Incident, reason: str, now: da
 # --- heartbeats -------------------------------------------------------------------------------
 
 
-def record_ping(*, token: str, now: datetime | None = None) -> Monitor | None:
-    """A heartbeat's push URL was called: a success, and the next deadline moves on.
-    None when no enabled heartbeat has this token."""
+MAX_PING_BODY = 10_000  # characters of a ping's body kept to show on the dashboard
+
+
+class PingKind:
+    """What a call of the push URL says (the healthchecks.io conventions cron wrappers use)."""
+
+    START = "start"  # the job began: nothing counted, the run's duration is timed from here
+    SUCCESS = "success"  # the plain URL, or an exit code of 0
+    FAIL = "fail"  # /fail
+    EXIT = "exit"  # /<code>: 0 is a success, anything else a failure
+
+
+def ping_body(raw: bytes) -> str:
+    """What is kept of a ping's body: text, at most MAX_PING_BODY characters, acceptable
+    (a cron job's output may hold terminal escapes: dropped rather than refusing the ping);
+    shown escaped."""
+    text = accepted_text.xml_safe(raw[: MAX_PING_BODY * 4].decode("utf-8", errors="replace"))
+    return text[:MAX_PING_BODY]
+
+
+def record_ping(
+    *,
+    token: str,
+    kind: str = PingKind.SUCCESS,
+    exit_code: int | None = None,
+    body: str = "",
+    now: datetime | None = None,
+) -> Monitor | None:
+    """A heartbeat's push URL was called. A success moves the next deadline on; a failure
+    (/fail or a non-zero exit code) counts as one failed check, which the alert policy
+    treats as it treats a missed ping; a start only notes when the run began. None when no
+    enabled heartbeat has this token."""
     now = now or timezone.now()
     monitor = Monitor.objects.filter(token=token, kind=MonitorKind.HEARTBEAT).first()
     if monitor is None or not monitor.enabled:
         return None
-    deadline = now + timedelta(seconds=monitor.interval_seconds + monitor.grace_seconds)
-    Monitor.objects.filter(id=monitor.id).update(last_ping_at=now, ping_deadline_at=deadline)
-    record_results([Result(monitor.id, now, Outcome(True, "ping received"))])
+    failed = kind == PingKind.FAIL or (kind == PingKind.EXIT and exit_code != 0)
+    changes: dict[str, Any] = {
+        "last_ping_kind": kind,
+        "last_ping_exit_code": exit_code if kind == PingKind.EXIT else None,
+        "last_ping_body": body[:MAX_PING_BODY],
+        "last_ping_received_at": now,
+    }
+    if kind == PingKind.START:
+        changes["run_started_at"] = now
+    else:
+        # The job reported how it ended: the next report is due a period from now.
+        period = timedelta(seconds=monitor.interval_seconds + monitor.grace_seconds)
+        changes["ping_deadline_at"] = now + period
+        changes["run_started_at"] = None
+        if not failed:
+            changes["last_ping_at"] = now
+            if monitor.run_started_at is not None and monitor.run_started_at <= now:
+                run = now - monitor.run_started_at
+                changes["last_run_ms"] = int(run.total_seconds() * 1000)
+    Monitor.objects.filter(id=monitor.id).update(**changes)
+    for name, value in changes.items():
+        setattr(monitor, name, value)
+    if kind == PingKind.START:
+        return monitor
+    if failed:
+        reason = "the job reported a failure"
+        if kind == PingKind.EXIT:
+            reason = f"the job exited with code {exit_code}"
+        outcome = Outcome(False, reason)
+    else:
+        took = changes.get("last_run_ms")
+        outcome = Outcome(
+            True, "ping received" + (f" (run took {took / 1000:.1f} s)" if took is not None else "")
+        )
+    record_results([Result(monitor.id, now, outcome)])
     return monitor
 
 

@@ -65,8 +65,30 @@ def monitor_detail(request: HttpRequest, org_slug: str, code: str) -> HttpRespon
         "chart": mark_safe(chart),  # noqa: S308 - built from numbers and escaped text
         "results": monitor.results.all()[:RECENT],
         "ping_url": ping_url(monitor) if monitor.kind == MonitorKind.HEARTBEAT else "",
+        "ping_kind": _ping_kind(monitor),
+        "run_duration": _duration(monitor.last_run_ms),
+        "body_capped": len(monitor.last_ping_body) >= services.MAX_PING_BODY,
     }
     return render(request, "monitors/detail.html", context)
+
+
+def _ping_kind(monitor: Monitor) -> str:
+    kind = monitor.last_ping_kind
+    if kind == services.PingKind.EXIT:
+        verdict = "success" if monitor.last_ping_exit_code == 0 else "failure"
+        return f"exit code {monitor.last_ping_exit_code} ({verdict})"
+    return {"start": "start", "success": "success", "fail": "failure"}.get(kind, kind)
+
+
+def _duration(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
 
 
 def _form_page(request: HttpRequest, form: MonitorForm, monitor: Monitor | None) -> HttpResponse:

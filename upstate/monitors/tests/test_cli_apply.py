@@ -123,7 +123,77 @@ def test_bad_files_change_nothing_and_name_the_field(
     assert not Monitor.objects.exists()  # earlier entries were rolled back too
 
 
-def test_broken_yaml_is_reported(apply, org):
-    code, _, err = apply("monitors: [\n")
+def test_broken_yaml_is_reported_in_one_line_with_the_place(apply, org, tmp_path):
+    code, _, err = apply("org: acme\nmonitors:\n  - name: API\n    kind: [http\n")
     assert code == 2
-    assert "file: is not valid YAML" in err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"upstate: error: {tmp_path / 'monitors.yaml'}:5:1: file: ")
+    assert "is not valid YAML: while parsing a flow sequence, expected ',' or ']'" in line
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        # The value's own place when the file has it...
+        (("interval_seconds: 30", "interval_seconds: 5"), "6:23: monitors[0].interval_seconds"),
+        (("port: 5432", "port: 99999"), "17:11: monitors[1].port"),
+        (("kind: heartbeat", "kind: smoke"), "22:11: monitors[2].kind"),
+        # ...under the name the file uses for it...
+        (("affected_component: API", "affected_component: Nope"), "11:27: monitors[0].alert_"),
+        # ...else the mapping it belongs in.
+        (("    host: db.acme.test\n", ""), "14:5: monitors[1].host: is required"),
+        (("      page: acme\n", ""), "19:18: monitors[1].alert_policy.component: needs"),
+    ],
+)
+def test_schema_mistakes_name_file_line_column_and_field(
+    apply, page, api_component, web_component, tmp_path, change, where
+):
+    code, _, err = apply(FILE.replace(*change))
+    assert code == 2
+    line = err.strip().splitlines()[-1]  # after the progress lines: one line, no more
+    assert err.count("upstate: error") == 1
+    assert line.startswith(f"upstate: error: {tmp_path / 'monitors.yaml'}:{where}"), line
+    assert not Monitor.objects.exists()
+
+
+def test_a_key_written_twice_is_a_mistake(apply, org):
+    code, _, err = apply("org: acme\nmonitors:\n  - name: A\n    name: B\n    kind: tcp\n")
+    assert code == 2
+    assert "monitors.yaml:4:5: file: is not valid YAML: 'name' appears twice" in err
+
+
+def test_dry_run_says_what_would_change_and_writes_nothing(
+    apply, page, api_component, web_component
+):
+    from upstate.audit.models import AuditEntry
+
+    apply(FILE)
+    before = {m.name: m.updated_at for m in Monitor.objects.all()}
+    audit = AuditEntry.objects.count()
+    edited = FILE.replace("interval_seconds: 30", "interval_seconds: 60").replace(
+        "  - name: Nightly backup",
+        "  - name: Weekly report\n    kind: heartbeat\n"
+        "    alert_policy:\n      create_status_page_incident: false\n"
+        "  - name: Nightly backup",
+    )
+    edited = edited.split("  - name: Nightly backup")[0]
+    code, out, err = apply(edited, "--dry-run", "--prune")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0] == "Dry run: 3 monitors against acme; nothing is written."
+    assert "create    Weekly report" in lines
+    assert "change    Production API: interval_seconds: 30 -> 60" in lines
+    assert "unchanged Database" in lines
+    assert "remove    Nightly backup" in lines
+    assert lines[-1] == "1 to create, 1 to change, 1 unchanged, 1 to remove"
+    assert {m.name: m.updated_at for m in Monitor.objects.all()} == before
+    assert AuditEntry.objects.count() == audit
+    # Without --prune, what the file leaves out is kept, and the plan says so.
+    _, out, _ = apply(edited, "--dry-run")
+    assert "kept      Nightly backup (not in the file; --prune would remove it)" in out
+
+
+def test_dry_run_reports_mistakes_like_apply(apply, page, api_component, web_component):
+    code, out, err = apply(FILE.replace("port: 5432", "port: 0"), "--dry-run")
+    assert code == 2
+    assert "monitors.yaml:17:11: monitors[1].port: must be at least 1" in err
