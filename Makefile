@@ -31,11 +31,11 @@ test: $(VENV)/.installed-dev chromium $(NPM_DEPS)
 		UPSTATE_DATA_DIR="$$data/postgres" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1;; \
 	esac; \
 	echo "== documentation (mkdocs build --strict)"; \
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir "$$data/site" || status=1; \
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$data/site" || status=1; \
 	exit $$status
 
 # The documentation site (docs/, mkdocs.yml) into site/: strict, so a broken link or a page
-# missing from the nav fails. Open site/index.html, or serve it with `make docs-serve`.
+# missing from the nav fails (never with --quiet: it hides the warnings strict mode counts). Open site/index.html, or serve it with `make docs-serve`.
 docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
