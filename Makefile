@@ -35,7 +35,8 @@ test: $(VENV)/.installed-dev chromium $(NPM_DEPS)
 	exit $$status
 
 # The documentation site (docs/, mkdocs.yml) into site/: strict, so a broken link or a page
-# missing from the nav fails (never with --quiet: it hides the warnings strict mode counts). Open site/index.html, or serve it with `make docs-serve`.
+# missing from the nav fails (never with --quiet: it hides the warnings strict mode counts).
+# Open site/index.html, or serve it with `make docs-serve`.
 docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
