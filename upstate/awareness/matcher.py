@@ -15,10 +15,18 @@ Ranking and confidence read differently on purpose: the mean over passages separ
 neighbouring incidents better, while the whole passage against the message as written keeps
 unrelated questions below the threshold better (bench/match.py --calibrate shows both).
 
-The constants are calibrated on bench/match_eval.json by bench/match.py; README lists the
-accuracy they give. A match request embeds only the message: incident vectors come from the
-worker (documents.index_page), and each organization's index is cached in the process until
-one of its documents changes.
+Responders teach it as an outage goes on: the conversations they link to an incident by hand
+(in the dashboard, through the API or a helpdesk; never the links a match request made by
+itself) are kept as examples of how customers describe it. A message close to an example
+ranks that incident higher (EXAMPLE_WEIGHT) and counts the example, less EXAMPLE_MARGIN, as
+its closeness for the confidence. The report factor still applies, so a question stays a
+question however close it reads to a linked report.
+
+A match request embeds only the message: incident vectors come from the worker
+(documents.index_page), and each organization's index is cached in the process until one of
+its documents or confirmed links changes. The constants are chosen on the training pages
+only (bench/match.py --set bench/match_train.json --calibrate); the docs list the accuracy
+they give on the evaluation sets.
 """
 
 from __future__ import annotations
@@ -29,12 +37,17 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Prefetch
 
 from upstate.awareness.documents import passage_vectors
-from upstate.awareness.embedding import get_embedder, unit
+from upstate.awareness.embedding import DIMENSIONS, from_bytes, get_embedder, unit
 from upstate.awareness.lexical import STOPWORDS, LexicalIndex, terms
-from upstate.awareness.models import IncidentDocument, MaintenanceDocument
+from upstate.awareness.models import (
+    ConversationLink,
+    IncidentDocument,
+    LinkedVia,
+    MaintenanceDocument,
+)
 from upstate.incidents.models import ACTIVE_STATUSES, Incident, IncidentComponent, Visibility
 from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance
 
@@ -48,6 +61,14 @@ LINK_THRESHOLD = 0.50
 POSSIBLE_THRESHOLD = 0.25
 MAX_TEXT = 2000
 KEYWORD_QUERY_WORDS = 2  # up to this many words, a message is taken for a report
+# Confirmed links as examples: how much a close example adds to the ranking (above
+# EXAMPLE_FLOOR), and how much lower than a passage an example counts for the confidence
+# (two customers' messages read closer to each other than either reads to a status update).
+EXAMPLE_WEIGHT = 0.5
+EXAMPLE_FLOOR = 0.3
+EXAMPLE_MARGIN = 0.15
+EXAMPLES_PER_INCIDENT = 20  # the latest ones
+CONFIRMED = (LinkedVia.DASHBOARD, LinkedVia.API, LinkedVia.WEBHOOK)
 _QUERY_WORD = re.compile(r"[\w']+")
 
 
@@ -83,6 +104,10 @@ class _Index:
     owners: np.ndarray  # the position in `keys` of each passage row
     wholes: np.ndarray  # the row of each key's whole passage (its first)
     lexical: LexicalIndex
+    passages: list[list[str]]  # each key's passage texts, in the order of its vectors
+    examples: np.ndarray  # the vectors of conversations linked by a person, stacked
+    example_owners: np.ndarray  # the position in `keys` of each example row
+    example_texts: list[str]
 
 
 _cache: OrderedDict[Scope, _Index] = OrderedDict()
@@ -118,9 +143,40 @@ def _maintenance_documents(scope: Scope):  # noqa: ANN202 (a queryset of Mainten
     return documents.order_by("maintenance_id")
 
 
+def _confirmed_links(scope: Scope):  # noqa: ANN202 (a queryset of ConversationLink)
+    documents = _incident_documents(scope)
+    return (
+        ConversationLink.objects.filter(
+            incident_id__in=documents.values("incident_id"), linked_via__in=CONFIRMED
+        )
+        .exclude(conversation__vector=b"")
+        .order_by("incident_id", "-id")
+    )
+
+
+def _examples(scope: Scope, keys: list[Key]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    position = {key: n for n, key in enumerate(keys)}
+    rows, owners, texts, taken = [], [], [], {}
+    for incident_id, vector, text in _confirmed_links(scope).values_list(
+        "incident_id", "conversation__vector", "conversation__text"
+    ):
+        key = (INCIDENT, incident_id)
+        if key not in position or taken.get(key, 0) >= EXAMPLES_PER_INCIDENT:
+            continue
+        taken[key] = taken.get(key, 0) + 1
+        rows.append(from_bytes(vector))
+        owners.append(position[key])
+        texts.append(text)
+    if not rows:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32), np.zeros(0, dtype=int), []
+    return np.vstack(rows), np.array(owners), texts
+
+
 def _index(scope: Scope) -> _Index:
-    version = tuple(_incident_documents(scope).values_list("incident_id", "text_hash")) + tuple(
-        _maintenance_documents(scope).values_list("maintenance_id", "text_hash")
+    version = (
+        tuple(_incident_documents(scope).values_list("incident_id", "text_hash"))
+        + tuple(_maintenance_documents(scope).values_list("maintenance_id", "text_hash"))
+        + (tuple(_confirmed_links(scope).aggregate(n=Count("id"), last=Max("id")).values()),)
     )
     with _cache_lock:
         cached = _cache.get(scope)
@@ -131,15 +187,21 @@ def _index(scope: Scope) -> _Index:
     maintenances = list(_maintenance_documents(scope))
     documents = incidents + maintenances
     blocks = [passage_vectors(d) for d in documents]
+    keys = [(INCIDENT, d.incident_id) for d in incidents] + [
+        (MAINTENANCE, d.maintenance_id) for d in maintenances
+    ]
+    examples, example_owners, example_texts = _examples(scope, keys)
     index = _Index(
-        version=tuple((d.incident_id, d.text_hash) for d in incidents)
-        + tuple((d.maintenance_id, d.text_hash) for d in maintenances),
-        keys=[(INCIDENT, d.incident_id) for d in incidents]
-        + [(MAINTENANCE, d.maintenance_id) for d in maintenances],
+        version=version,
+        keys=keys,
         vectors=np.vstack(blocks) if blocks else np.zeros((0, 384), dtype=np.float32),
         owners=np.repeat(np.arange(len(blocks)), [len(b) for b in blocks]),
         wholes=np.cumsum([0] + [len(b) for b in blocks[:-1]]).astype(int),
         lexical=LexicalIndex([d.text for d in documents]),
+        passages=[d.text.split("\n") for d in documents],
+        examples=examples,
+        example_owners=example_owners,
+        example_texts=example_texts,
     )
     with _cache_lock:
         _cache[scope] = index
@@ -159,8 +221,38 @@ def score_vectors(
     return (sums / np.maximum(np.bincount(owners, minlength=count), 1)).astype(np.float32)
 
 
-def _reason(cosine: float, shared: list[str]) -> str:
-    reason = f"close in meaning to what was posted about it (similarity {cosine:.2f})"
+EXCERPT = 90
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def _reason(index: _Index, scores: Scores, query: Query, i: int, shared: list[str]) -> str:
+    """What the match leaned on: the closest confirmed example when that counted, otherwise
+    the incident's passage (title, components or an update) closest to the message."""
+    example, row = _closest_examples(index, query.written)
+    if row[i] >= 0 and example[i] - EXAMPLE_MARGIN > scores.cosines[i]:
+        reason = (
+            f'reads like a conversation a responder linked to it: "'
+            f'{_excerpt(index.example_texts[row[i]])}" (similarity {example[i]:.2f})'
+        )
+    else:
+        rows = np.flatnonzero(index.owners == i)
+        cosines = index.vectors[rows] @ query.reading
+        # the whole passage (the first) only when the incident has nothing else
+        best = 1 + int(np.argmax(cosines[1:])) if len(rows) > 1 else 0
+        texts = index.passages[i]
+        text = texts[best] if best < len(texts) else texts[0]
+        what = (
+            "its title"
+            if best == 1
+            else "the affected components"
+            if text.startswith("Affected:")
+            else "what was posted"
+        )
+        reason = f'closest to {what}: "{_excerpt(text)}" (similarity {cosines[best]:.2f})'
     if shared:
         reason += "; words in common: " + ", ".join(shared[:5])
     return reason
@@ -216,6 +308,9 @@ def report_probability(texts: list[str], written: np.ndarray) -> np.ndarray:
     return np.where(short, 1.0, get_embedder().report_probability(written))
 
 
+NO_EXAMPLE = -1.0
+
+
 @dataclass
 class Scores:
     """Per key: the parts of the ranking score and of the confidence."""
@@ -225,30 +320,59 @@ class Scores:
     cosines: np.ndarray  # the message as written against the whole passage
     lexical: np.ndarray  # squashed BM25
     report: float  # the probability that the message reports a problem
+    # the message as written against the closest confirmed example (NO_EXAMPLE without one)
+    examples: np.ndarray | None = None
 
-    def closeness(self, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
+    def _examples(self) -> np.ndarray:
+        return np.full(len(self.keys), NO_EXAMPLE) if self.examples is None else self.examples
+
+    def closeness(
+        self, weight: float = LEXICAL_WEIGHT, example_weight: float = EXAMPLE_WEIGHT
+    ) -> np.ndarray:
         """What the incidents are ranked by."""
-        return self.means + weight * self.lexical
+        boost = np.clip(self._examples() - EXAMPLE_FLOOR, 0.0, None)
+        return self.means + weight * self.lexical + example_weight * boost
 
-    def confidences(self, weight: float = LEXICAL_WEIGHT) -> np.ndarray:
-        return combine(self.cosines, self.lexical, self.report, weight)
+    def confidences(
+        self, weight: float = LEXICAL_WEIGHT, margin: float = EXAMPLE_MARGIN
+    ) -> np.ndarray:
+        closest = np.maximum(self.cosines, self._examples() - margin)
+        return combine(closest, self.lexical, self.report, weight)
 
 
-def raw_scores(text: str, scope: Scope, query: Query | None = None) -> Scores:
-    """The scores of every live incident and maintenance in `scope`; `query` is the text's
-    vectors when the caller has them already."""
+def _closest_examples(index: _Index, written: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per key, the cosine of the closest example and its row (-1 without one)."""
+    best = np.full(len(index.keys), NO_EXAMPLE)
+    rows = np.full(len(index.keys), -1)
+    if len(index.examples):
+        cosines = index.examples @ written
+        for row in np.argsort(cosines):  # ascending: the closest of each key is written last
+            best[index.example_owners[row]] = cosines[row]
+            rows[index.example_owners[row]] = row
+    return best, rows
+
+
+def _scored(text: str, scope: Scope, query: Query | None) -> tuple[_Index, Query, Scores]:
     index = _index(scope)
-    if not index.keys:
-        return Scores([], np.zeros(0), np.zeros(0), np.zeros(0), 0.0)
     text = text[:MAX_TEXT]
+    if not index.keys:
+        return index, query, Scores([], np.zeros(0), np.zeros(0), np.zeros(0), 0.0)
     query = embed_query(text) if query is None else query
-    return Scores(
+    scores = Scores(
         keys=index.keys,
         means=score_vectors(index.vectors, index.owners, len(index.keys), query.reading),
         cosines=index.vectors[index.wholes] @ query.written,
         lexical=index.lexical.scores(text),
         report=query.report,
+        examples=_closest_examples(index, query.written)[0],
     )
+    return index, query, scores
+
+
+def raw_scores(text: str, scope: Scope, query: Query | None = None) -> Scores:
+    """The scores of every live incident and maintenance in `scope`; `query` is the text's
+    vectors when the caller has them already."""
+    return _scored(text, scope, query)[2]
 
 
 def combine(
@@ -290,8 +414,8 @@ def match(
 ) -> list[Match]:
     """The live incidents (and maintenance under way) `text` is about, best first, at or
     above `threshold`."""
-    scores = raw_scores(text, scope, query)
-    keys, cosines, confidences = scores.keys, scores.cosines, scores.confidences()
+    index, query, scores = _scored(text, scope, query)
+    keys, confidences = scores.keys, scores.confidences()
     ranked = np.argsort(-scores.closeness(), kind="stable")
     order = [i for i in ranked if confidences[i] >= threshold][:limit]
     if not order:
@@ -311,7 +435,7 @@ def match(
             Match(
                 subject=subject,
                 confidence=round(float(confidences[i]), 3),
-                reason=_reason(float(cosines[i]), shared),
+                reason=_reason(index, scores, query, i, shared),
             )
         )
     return found
