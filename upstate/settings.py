@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from upstate.lib import emailurl
-from upstate.lib.env import declare, env_bool, env_float, env_int, env_str
+from upstate.lib import emailurl, secretkey
+from upstate.lib.env import ConfigError, declare, env_bool, env_float, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(
