@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DOCS_PORT ?= 8001
 PYTEST_ARGS ?= -n 2 -q
 CHROMIUM := /usr/bin/chromium
 
@@ -40,8 +41,9 @@ test: $(VENV)/.installed-dev chromium $(NPM_DEPS)
 docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
+# Beside `make run` (port 8000), on a port of its own.
 docs-serve: $(VENV)/.installed-dev
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr $(HOST):$(PORT)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr $(HOST):$(DOCS_PORT)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/public_read.py
