@@ -42,6 +42,49 @@ def site(tmp_path_factory) -> Path:
     return site_dir
 
 
+# The pages every part of the product writes its user documentation into.
+LAYOUT = [
+    "index.md",
+    "getting-started.md",
+    "concepts.md",
+    "dashboard.md",
+    "response.md",
+    "public-page.md",
+    "notifications.md",
+    "monitors.md",
+    "matching.md",
+    "api.md",
+    "statuspage.md",
+    "cli.md",
+    "benchmarks.md",
+    "operations/configuration.md",
+    "operations/reverse-proxy.md",
+    "operations/several-hosts.md",
+    "operations/backups.md",
+    "operations/security.md",
+    "operations/monitoring.md",
+]
+
+
+def test_the_layout_is_in_the_nav():
+    import yaml
+
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+
+    def pages(items) -> list[str]:
+        found = []
+        for item in items:
+            for value in item.values() if isinstance(item, dict) else [item]:
+                found += pages(value) if isinstance(value, list) else [value]
+        return found
+
+    nav = pages(config["nav"])
+    for page in LAYOUT:
+        assert (DOCS / page).is_file(), page
+        assert page in nav, page
+        assert (DOCS / page).read_text().startswith("# "), f"{page} starts with its title"
+
+
 def test_every_page_is_built(site):
     pages = sorted(p.relative_to(DOCS).with_suffix(".html") for p in DOCS.rglob("*.md"))
     assert Path("operations/configuration.html") in pages
