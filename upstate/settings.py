@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole of Django's answer (upstate/metrics).
+    "upstate.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -405,6 +408,26 @@ MONITOR_CA_FILE = env_str(
 MONITOR_SCHEDULER = env_bool(
     "UPSTATE_MONITOR_SCHEDULER", True, help="`False` runs a worker without monitor checks"
 )
+# Prometheus metrics (upstate/metrics): /metrics answers only a scraper holding the token.
+METRICS_TOKEN = env_str(
+    "UPSTATE_METRICS_TOKEN",
+    help="turns on /metrics (Prometheus' format) for requests with `Authorization: Bearer "
+    "<token>`; unset, /metrics answers 404",
+)
+METRICS_DIR = Path(
+    env_str(
+        "UPSTATE_METRICS_DIR",
+        str(DATA_DIR / "metrics"),
+        help="where the processes of a host (web workers, the worker under `upstate serve`) "
+        "keep their counters for /metrics to add up, when UPSTATE_METRICS_TOKEN is set",
+        shown="`metrics` in the data directory",
+    )
+)
+if METRICS_TOKEN:
+    # prometheus_client chooses its multiprocess mode when it is first imported: before any
+    # app is loaded, and inherited by the web workers granian forks.
+    METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
 
 # Variables read before Django starts, or whose default is best said in words: described here
 # for the documentation's configuration table (upstate/lib/envdoc.py).

@@ -3,10 +3,12 @@ from django.urls import include, path
 from upstate.api.errors import unknown_endpoint
 from upstate.api.root import api
 from upstate.health import healthz
+from upstate.metrics.views import metrics
 from upstate.monitors.ping import heartbeat, heartbeat_exit, heartbeat_fail, heartbeat_start
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/heartbeat/<str:token>", heartbeat, name="heartbeat"),
     path("api/v1/heartbeat/<str:token>/start", heartbeat_start, name="heartbeat-start"),
     path("api/v1/heartbeat/<str:token>/fail", heartbeat_fail, name="heartbeat-fail"),

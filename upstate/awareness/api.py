@@ -35,6 +35,7 @@ from upstate.awareness.schemas import (
 from upstate.incidents.models import Incident
 from upstate.lib.codes import is_code
 from upstate.lib.errors import InvalidInput
+from upstate.metrics.instruments import timed_match
 from upstate.orgs.models import ApiKey
 from upstate.pages.models import StatusPage
 
@@ -94,8 +95,9 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
         if public:
             raise Forbidden("A public key cannot link conversations")
         require(request, Need.RESPOND)
-    query = matcher.embed_query(payload.text)
-    found = matcher.match(payload.text, scope, limit=payload.limit, query=query)
+    with timed_match("api"):
+        query = matcher.embed_query(payload.text)
+        found = matcher.match(payload.text, scope, limit=payload.limit, query=query)
     linked = None
     if payload.link is not None:
         ref = services.ConversationRef(**payload.link.model_dump())

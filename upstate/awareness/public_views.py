@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from upstate.awareness import matcher
 from upstate.lib import text as accepted_text
 from upstate.lib.ratelimit import client_ip, hit
+from upstate.metrics.instruments import timed_match
 from upstate.pages.models import StatusPage
 from upstate.public.lookup import frame_context, public_page
 
@@ -55,5 +56,6 @@ def trouble(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         error = "Too many requests from your address. Please try again in a few minutes."
         return _render(request, page, {"error": error, "trouble_text": text}, status=429)
     scope = matcher.Scope(org_id=page.org_id, page_id=page.id, public_only=True)
-    matches = matcher.match(text, scope, limit=3)
+    with timed_match("public"):
+        matches = matcher.match(text, scope, limit=3)
     return _render(request, page, {"matches": matches, "trouble_text": text})

@@ -26,6 +26,7 @@ from upstate.incidents.services import create_incident, post_update
 from upstate.lib import text as accepted_text
 from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import UNDERWAY_STATUSES, Maintenance, MaintenanceStatus
+from upstate.metrics.instruments import count_check
 from upstate.monitors import jsonpath
 from upstate.monitors.checks import Outcome, Spec, new_client, parse_statuses, run_check
 from upstate.monitors.models import (
@@ -439,6 +440,8 @@ def record_results(results: list[Result]) -> int:
     rows = Monitor.objects.filter(id__in=ids, enabled=True).only(*POLICY_STATE)
     monitors = {m.id: m for m in rows}
     kept = [r for r in results if r.monitor_id in monitors]
+    for r in kept:
+        count_check(monitors[r.monitor_id].kind, r.outcome.ok, r.outcome.latency_ms)
     CheckResult.objects.bulk_create(
         CheckResult(
             monitor_id=r.monitor_id,
@@ -501,6 +504,7 @@ QUIET_FIELDS = [
 # What record_results reads of each monitor (the rest is loaded for those that act).
 POLICY_STATE = [
     *QUIET_FIELDS,
+    "kind",
     "org",
     "failures_before_open",
     "successes_before_resolve",

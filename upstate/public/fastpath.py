@@ -24,11 +24,13 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate, parsedate_to_datetime
+from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from upstate.metrics.public import PublicTally, record_now
 from upstate.public import store
 from upstate.public.store import Pair, Variant, query_params
 
@@ -167,6 +169,7 @@ class SnapshotApp:
                 return environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
             return environ.get("HTTP_" + name.upper().replace("-", "_"))
 
+        start = perf_counter()
         answer = self.fast.answer(
             environ["REQUEST_METHOD"],
             environ.get("PATH_INFO", "/"),
@@ -179,6 +182,7 @@ class SnapshotApp:
         if status != 304:  # a 304's length would be taken for the document's
             headers = [*headers, ("Content-Length", str(len(body)))]
         start_response(_REASONS[status], headers)
+        record_now(status, perf_counter() - start)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
 
@@ -193,6 +197,8 @@ class Application:
         self.fast = FastPath()
         self.threads = threads
         self.pool: ThreadPoolExecutor | None = None
+        # Public requests counted on the event loop, moved into /metrics once a second.
+        self.tally = PublicTally()
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         from upstate.public import publish
@@ -206,6 +212,7 @@ class Application:
         sys.setswitchinterval(0.0005)
         store.start_following()
         publish.start_builder()
+        self.tally.flush_every(loop)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.pool is not None:
@@ -214,10 +221,12 @@ class Application:
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
             return
+        start = perf_counter()
         answer = self.fast.answer(scope.method, scope.path, scope.query_string, scope.headers.get)
         if answer is not None:
             # HEAD: the server sends the headers (Content-Length of this body) and no body.
             protocol.response_bytes(*answer)
+            self.tally.record(answer[0], perf_counter() - start)
             return
         body = await _body(scope, protocol, settings.MAX_REQUEST_BYTES)
         if body is None:

@@ -168,6 +168,11 @@ def by_path(path: str) -> tuple[Served, Pair] | None:
     return _by_path.get(path)
 
 
+def served_builds() -> dict[str, float]:
+    """page code -> the Unix time of the build this process serves (for /metrics)."""
+    return {code: served.snapshot.built_at for code, served in list(_by_code.items())}
+
+
 def snapshot_of(page_code: str) -> Snapshot | None:
     served = _by_code.get(page_code)
     return None if served is None else served.snapshot
