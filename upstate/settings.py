@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "upstate.subscribers",
     "upstate.notifications",
     "upstate.paging",
+    "upstate.oncall",
     "upstate.audit",
     "upstate.dashboard",
     "upstate.awareness",
@@ -298,13 +299,8 @@ CDN_PURGE_AUTHORIZATION = env_str(
     "UPSTATE_CDN_PURGE_AUTHORIZATION",
     help="the `Authorization` header sent with the purge call",
 )
-# Minutes an unacknowledged critical incident waits before its responders are paged again.
-PAGING_RESPONSE_MINUTES = env_int(
-    "UPSTATE_PAGING_RESPONSE_MINUTES",
-    15,
-    help="minutes an unacknowledged critical incident waits before its responders are paged "
-    "again (and again every as many minutes)",
-)
+# How long an incident may stay unacknowledged is each organization's response target per
+# severity (upstate.oncall), not a setting.
 
 # Login throttling must be shared by all web processes: Redis when there is one, else files.
 if REDIS_URL:

@@ -12,6 +12,7 @@ from upstate.pages.models import StatusPage
 NAV = [
     ("Overview", "overview", False, "read"),
     ("Incidents", "incident-list", False, "read"),
+    ("On call", "oncall", False, "read"),
     ("Maintenance", "maintenance-list", False, "read"),
     ("Templates", "template-list", False, "read"),
     ("Monitors", "monitor-list", False, "read"),
@@ -24,6 +25,7 @@ NAV = [
     ("Audit log", "audit-log", False, "manage"),
     ("Notification providers", "provider-settings", False, "manage"),
     ("Paging", "paging-settings", False, "manage"),
+    ("Response targets", "response-targets", False, "read"),
     ("Profile", "profile", False, "read"),
 ]
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("<slug:org_slug>/", include("upstate.subscribers.urls")),
     path("<slug:org_slug>/", include("upstate.notifications.urls")),
     path("<slug:org_slug>/", include("upstate.paging.urls")),
+    path("<slug:org_slug>/", include("upstate.oncall.urls")),
     path("<slug:org_slug>/", include("upstate.awareness.urls")),
     path("<slug:org_slug>/", include("upstate.monitors.urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 
@@ -19,7 +20,9 @@ from upstate.paging.schemas import MemberOut, RouteIn, RouteOut, TeamIn, TeamOut
 
 router = Router(tags=["paging"])
 
-TEAMS = Team.objects.select_related("org").prefetch_related("members__user", "routes")
+TEAMS = Team.objects.select_related("org", "escalation_contact__user").prefetch_related(
+    "members__user", "routes"
+)
 
 
 def _members_by_email(org: Organization, emails: list[str]) -> list[Membership]:
@@ -31,6 +34,19 @@ def _members_by_email(org: Organization, emails: list[str]) -> list[Membership]:
         listed = ", ".join(sorted(missing))
         raise InvalidInput("member_emails", f"not members of this organization: {listed}")
     return found
+
+
+def _contact(org: Organization, email: str | None) -> Membership | None:
+    if email is None:
+        return None
+    member = (
+        Membership.objects.filter(org=org, user__email__iexact=email.strip())
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        raise InvalidInput("escalation_contact_email", "not a member of this organization")
+    return member
 
 
 @router.get("/members", response={200: list[MemberOut], **ERROR_RESPONSES})
@@ -49,7 +65,11 @@ def list_teams(request: HttpRequest) -> Any:
 def create_team(request: HttpRequest, payload: TeamIn) -> Any:
     key = require(request, Need.MANAGE)
     members = _members_by_email(key.org, payload.member_emails)
-    team = services.create_team(org=key.org, name=payload.name, members=members)
+    contact = _contact(key.org, payload.escalation_contact_email)
+    with transaction.atomic():
+        team = services.create_team(org=key.org, name=payload.name, members=members)
+        if contact is not None:
+            services.change_team(team=team, escalation_contact=contact)
     return Status(201, TEAMS.get(id=team.id))
 
 
@@ -61,9 +81,13 @@ def get_team(request: HttpRequest, team_id: str) -> Any:
 @router.patch("/teams/{team_id}", response={200: TeamOut, **ERROR_RESPONSES})
 def update_team(request: HttpRequest, team_id: str, payload: TeamPatch) -> Any:
     team = get_for_key(request, TEAMS, team_id, need=Need.MANAGE)
+    changes: dict[str, Any] = {}
     if payload.member_emails is not None:
-        members = _members_by_email(team.org, payload.member_emails)
-        services.change_team(team=team, members=members)
+        changes["members"] = _members_by_email(team.org, payload.member_emails)
+    if "escalation_contact_email" in payload.model_fields_set:
+        changes["escalation_contact"] = _contact(team.org, payload.escalation_contact_email)
+    if changes:
+        services.change_team(team=team, **changes)
     return TEAMS.get(id=team.id)
 
 

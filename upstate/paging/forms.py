@@ -43,10 +43,22 @@ class TeamForm(AcceptedText, forms.Form):
         self.fields["members"] = _members_field(org)
 
 
+class _ContactChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{obj.user.email} ({obj.get_role_display()})"
+
+
 class TeamMembersForm(AcceptedText, forms.Form):
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["members"] = _members_field(org)
+        self.fields["escalation_contact"] = _ContactChoice(
+            queryset=Membership.objects.filter(org=org).select_related("user"),
+            required=False,
+            empty_label="The organization's admins",
+            help_text="Paged when an incident of this team stays unacknowledged past a second "
+            "response target.",
+        )
 
 
 class RouteForm(AcceptedText, forms.Form):

@@ -26,6 +26,11 @@ class Team(models.Model):
     code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
     name = models.CharField(max_length=80)
     members = models.ManyToManyField(Membership, blank=True, related_name="teams")
+    # Paged when an incident of the team stays unacknowledged past a second response target
+    # (upstate.paging.services.escalate_due); without one, the organization's admins are.
+    escalation_contact = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name", "id"]

@@ -30,13 +30,23 @@ class MemberOut(Schema):
         return profile.phone if profile is not None else ""
 
 
+CONTACT_HELP = (
+    "Paged when an incident stays unacknowledged past a second response target; null: the "
+    "organization's admins"
+)
+
+
 class TeamIn(InSchema):
     name: Line
     member_emails: list[Line] = Field(default_factory=list, max_length=MAX_MEMBERS)
+    escalation_contact_email: Line | None = Field(None, description=CONTACT_HELP)
 
 
 class TeamPatch(PatchSchema):
+    NULLABLE = frozenset({"escalation_contact_email"})
+
     member_emails: list[Line] | None = Field(None, max_length=MAX_MEMBERS)
+    escalation_contact_email: Line | None = Field(None, description=CONTACT_HELP)
 
 
 class TeamOut(Schema):
@@ -45,6 +55,10 @@ class TeamOut(Schema):
     member_emails: list[str]
     # The incident categories that page this team.
     categories: list[Category]
+    escalation_contact_email: str | None = Field(description=CONTACT_HELP)
+    on_call_email: str | None = Field(
+        description="Who of the team is on call now (null: no rotation, or nobody)"
+    )
 
     @staticmethod
     def resolve_id(team: Team) -> str:
@@ -57,6 +71,18 @@ class TeamOut(Schema):
     @staticmethod
     def resolve_categories(team: Team) -> list[str]:
         return [route.category for route in team.routes.all()]
+
+    @staticmethod
+    def resolve_escalation_contact_email(team: Team) -> str | None:
+        contact = team.escalation_contact
+        return contact.user.email if contact is not None else None
+
+    @staticmethod
+    def resolve_on_call_email(team: Team) -> str | None:
+        from upstate.oncall.services import on_call_member
+
+        member = on_call_member(team)
+        return member.user.email if member is not None else None
 
 
 class RouteIn(InSchema):

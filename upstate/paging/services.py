@@ -1,7 +1,17 @@
-"""Paging responders: who is paged for an incident, on which channels, and again while a
-critical incident stays unacknowledged. Pages go through the notification outbox
-(upstate.notifications.services): an event recorded with the incident, one delivery per member
-and channel made by the worker, each sent exactly once and kept in the delivery log."""
+"""Paging responders: who is paged for an incident, on which channels, and escalation while it
+stays unacknowledged. Pages go through the notification outbox (upstate.notifications.services):
+an event recorded with the incident, one delivery per member and channel made by the worker,
+each sent exactly once and kept in the delivery log.
+
+Who, round by round (a round is one response target of the incident's severity, counted from
+the first page; see upstate.oncall for targets and rotations):
+
+- round 0, when the incident is declared: the routed team's on-call member (who also becomes
+  the owner when nobody has taken it), or, without a rotation, the whole team (every responder
+  when the category is not routed);
+- round 1, still triggered one target later: the whole team again, on-call member first;
+- round 2 and every target after: the next level, the team's escalation contact or, without
+  one, the organization's admins and owners, with the on-call member again."""
 
 from __future__ import annotations
 
@@ -15,9 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from upstate.audit.services import record
-from upstate.incidents.models import Category, Incident, Severity
+from upstate.incidents.models import Category, Incident, ResponseState, Severity
 from upstate.lib.errors import InvalidInput
 from upstate.notifications.models import Event, EventKind
+from upstate.oncall.services import on_call_member, response_targets
 from upstate.orgs.models import Membership, Organization, Role
 from upstate.paging.models import Profile, Route, Team
 from upstate.subscribers.models import Channel
@@ -31,21 +42,26 @@ PHONE_SEVERITIES = frozenset({Severity.CRITICAL.value, Severity.HIGH.value})
 RESPONDER_ROLES = [r.value for r in Role if r.can_respond]
 
 
-def response_target() -> timedelta:
-    """How long a critical incident may stay unacknowledged before its responders are paged
-    again (UPSTATE_PAGING_RESPONSE_MINUTES)."""
-    return timedelta(minutes=max(1, settings.PAGING_RESPONSE_MINUTES))
+MANAGER_ROLES = [r.value for r in Role if r.can_manage]
+# The round from which the next level is paged.
+NEXT_LEVEL_ROUND = 2
 
 
 # --- Recording ---------------------------------------------------------------------------------
 
 
 def record_page(*, incident: Incident) -> Event | None:
-    """Called in the transaction that declares the incident; backfills page nobody."""
+    """Called in the transaction that declares the incident; backfills page nobody. The routed
+    team's on-call member owns an incident nobody has taken yet."""
     from upstate.notifications.services import record_paging_event
 
     if incident.backfilled or not incident.is_active:
         return None
+    if incident.owner_id is None and incident.acknowledged_at is None:
+        member = on_call_member(routed_team(incident))
+        if member is not None:
+            incident.owner_id = member.user_id
+            incident.save(update_fields=["owner", "updated_at"])
     return record_paging_event(incident=incident, kind=EventKind.PAGING_NEW)
 
 
@@ -60,24 +76,31 @@ def record_escalation(*, incident: Incident, before: str) -> Event | None:
     return record_paging_event(incident=incident, kind=EventKind.PAGING_ESCALATED)
 
 
-def repage_due(now: datetime | None = None) -> int:
-    """Record a re-page for every critical incident still unacknowledged one response target
-    after its last page; returns how many. Each round has its own event, and a unique
-    constraint lets only one worker record it."""
+def escalate_due(now: datetime | None = None) -> int:
+    """Record the due round for every incident still triggered one or more response targets
+    (of its organization and severity) after its first page; returns how many were recorded.
+    Each round has its own event, and a unique constraint on (incident, round) lets exactly one
+    of several workers record it: the database is the claim."""
     from upstate.notifications.services import record_paging_event
 
     now = now or timezone.now()
-    target = response_target()
+    # The shortest target any organization may set bounds what can be due (partial index
+    # incident_triggered serves the join).
     firsts = Event.objects.filter(
         kind=EventKind.PAGING_NEW,
-        created_at__lte=now - target,
-        incident__severity=Severity.CRITICAL,
-        incident__acknowledged_at__isnull=True,
-        incident__resolved_at__isnull=True,
+        created_at__lte=now - timedelta(minutes=1),
+        incident__response_state=ResponseState.TRIGGERED,
     ).select_related("incident")
+    targets: dict[int, dict[str, timedelta]] = {}
     recorded = 0
     for first in firsts:
+        incident = first.incident
+        if incident.org_id not in targets:
+            targets[incident.org_id] = response_targets(incident.org_id)
+        target = targets[incident.org_id][incident.severity or ""]
         round = int((now - first.created_at) / target)
+        if round < 1:
+            continue
         if Event.objects.filter(incident_id=first.incident_id, round=round).exists():
             continue
         try:
@@ -91,23 +114,60 @@ def repage_due(now: datetime | None = None) -> int:
     return recorded
 
 
+def target_of(incident: Incident) -> timedelta:
+    """The incident's response target: its organization's for its severity."""
+    return response_targets(incident.org_id)[incident.severity or ""]
+
+
 # --- Fan-out (in the worker) -------------------------------------------------------------------
 
 
-def responders(incident: Incident) -> list[Membership]:
-    """The team routed for the incident's category, else every member who can respond."""
+def routed_team(incident: Incident) -> Team | None:
+    """The team routed for the incident's category; None pages every responder."""
+    if not incident.category:
+        return None
     route = (
         Route.objects.filter(org_id=incident.org_id, category=incident.category)
-        .select_related("team")
+        .select_related("team__org")
         .first()
-        if incident.category
-        else None
     )
-    if route is not None:
-        members = route.team.members.all()
+    return route.team if route is not None else None
+
+
+def responders(incident: Incident, team: Team | None = None) -> list[Membership]:
+    """The team routed for the incident's category, else every member who can respond."""
+    team = team or routed_team(incident)
+    if team is not None:
+        members = team.members.all()
     else:
         members = Membership.objects.filter(org_id=incident.org_id, role__in=RESPONDER_ROLES)
     return list(members.select_related("user").order_by("id"))
+
+
+def next_level(incident: Incident, team: Team | None) -> list[Membership]:
+    """Whom an escalation reaches after the team: its escalation contact, else the admins."""
+    if team is not None and team.escalation_contact_id is not None:
+        contact = Membership.objects.filter(id=team.escalation_contact_id).select_related("user")
+        return list(contact)
+    admins = Membership.objects.filter(org_id=incident.org_id, role__in=MANAGER_ROLES)
+    return list(admins.select_related("user").order_by("id"))
+
+
+def paged_members(incident: Incident, event: Event) -> list[Membership]:
+    """Who the event pages (see the module's docstring), on-call member first, each once."""
+    team = routed_team(incident)
+    on_call = on_call_member(team)
+    first = [on_call] if on_call is not None else []
+    if event.kind == EventKind.PAGING_NEW:
+        chosen = first or responders(incident, team)
+    elif event.kind == EventKind.PAGING_REPEAT and event.round >= NEXT_LEVEL_ROUND:
+        chosen = first + next_level(incident, team)
+    else:
+        chosen = first + responders(incident, team)
+    unique: dict[int, Membership] = {}
+    for member in chosen:
+        unique.setdefault(member.id, member)
+    return list(unique.values())
 
 
 def phone_channel(org_id: int) -> Channel:
@@ -123,7 +183,7 @@ def page_targets(event: Event) -> list[Target]:
     from upstate.notifications.services import Target
 
     incident = Incident.objects.get(id=event.incident_id)
-    members = responders(incident)
+    members = paged_members(incident, event)
     phones = dict(
         Profile.objects.filter(user_id__in=[m.user_id for m in members]).values_list(
             "user_id", "phone"
@@ -153,8 +213,9 @@ def render_page(event: Event) -> dict[str, Any] | None:
     )
     severity = Severity(incident.severity).label if incident.severity else "Unrated"
     category = Category(incident.category).label if incident.category else ""
-    minutes = int(response_target().total_seconds() // 60) * event.round
+    minutes = int(target_of(incident).total_seconds() // 60) * event.round
     escalated = event.kind == EventKind.PAGING_ESCALATED
+    next_level = repeat and event.round >= NEXT_LEVEL_ROUND
     context = {
         "incident": incident,
         "severity": severity,
@@ -162,9 +223,12 @@ def render_page(event: Event) -> dict[str, Any] | None:
         "url": f"{settings.PUBLIC_URL}{path}",
         "repeat": repeat,
         "escalated": escalated,
+        "next_level": next_level,
         "minutes": minutes,
     }
     prefix = f"Unacknowledged for {minutes} min: " if repeat else ""
+    if next_level:
+        prefix = f"Escalated, unacknowledged for {minutes} min: "
     if escalated:
         prefix = f"Severity raised to {severity}: "
     sms = f"[{severity}] {prefix}{incident.title} ({incident.page.name}). Acknowledge: "
@@ -209,10 +273,28 @@ def create_team(*, org: Organization, name: str, members: list[Membership]) -> T
     return team
 
 
+UNCHANGED: Any = object()
+
+
 @transaction.atomic
-def change_team(*, team: Team, members: list[Membership]) -> Team:
-    team.members.set(_team_members(team.org, members))
-    record(org=team.org_id, action="team.changed", target=team, details={"members": len(members)})
+def change_team(
+    *,
+    team: Team,
+    members: list[Membership] | None = None,
+    escalation_contact: Membership | None = UNCHANGED,
+) -> Team:
+    """Change the team's members and/or its escalation contact (None: the admins)."""
+    details: dict[str, Any] = {}
+    if members is not None:
+        team.members.set(_team_members(team.org, members))
+        details["members"] = len(members)
+    if escalation_contact is not UNCHANGED:
+        if escalation_contact is not None:
+            _team_members(team.org, [escalation_contact])
+        team.escalation_contact = escalation_contact
+        team.save(update_fields=["escalation_contact"])
+        details["escalation_contact"] = escalation_contact.user.email if escalation_contact else ""
+    record(org=team.org_id, action="team.changed", target=team, details=details)
     return team
 
 

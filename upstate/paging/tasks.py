@@ -8,7 +8,7 @@ from upstate.paging import services
 
 
 @db_periodic_task(crontab(minute="*"))
-def repage_task() -> int:
-    """Page again the responders of critical incidents nobody has acknowledged in time."""
+def escalate_task() -> int:
+    """Escalate incidents nobody has acknowledged within their severity's response target."""
     with acting_as(label=SYSTEM):
-        return services.repage_due()
+        return services.escalate_due()

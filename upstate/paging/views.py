@@ -15,6 +15,7 @@ from upstate.dashboard.access import Member, get_for_member, member_context
 from upstate.dashboard.formerrors import apply_invalid
 from upstate.incidents.models import Category
 from upstate.lib.errors import InvalidInput
+from upstate.oncall.services import target_minutes
 from upstate.paging import services
 from upstate.paging.forms import PhoneForm, RouteForm, TeamForm, TeamMembersForm
 from upstate.paging.models import Profile, Route, Team
@@ -45,7 +46,10 @@ def _settings_context(member: Member, **forms: Any) -> dict[str, Any]:
             "team": team,
             "form": TeamMembersForm(
                 org=member.org,
-                initial={"members": list(team.members.all())},
+                initial={
+                    "members": list(team.members.all()),
+                    "escalation_contact": team.escalation_contact_id,
+                },
                 auto_id=f"id_team_{team.code}_%s",
             ),
         }
@@ -57,7 +61,7 @@ def _settings_context(member: Member, **forms: Any) -> dict[str, Any]:
         "categories": categories,
         "team_form": forms.get("team_form") or TeamForm(org=member.org),
         "route_form": forms.get("route_form") or RouteForm(org=member.org),
-        "response_minutes": int(services.response_target().total_seconds() // 60),
+        "targets": target_minutes(member.org),
     }
 
 
@@ -94,7 +98,11 @@ def team_members(request: HttpRequest, org_slug: str, code: str) -> HttpResponse
     if not form.is_valid():
         messages.error(request, "Members: choose members of this organization.")
         return redirect("dashboard:paging-settings", org_slug=org_slug)
-    services.change_team(team=team, members=list(form.cleaned_data["members"]))
+    services.change_team(
+        team=team,
+        members=list(form.cleaned_data["members"]),
+        escalation_contact=form.cleaned_data["escalation_contact"],
+    )
     messages.success(request, f"Team “{team.name}” saved.")
     return redirect("dashboard:paging-settings", org_slug=org_slug)
 

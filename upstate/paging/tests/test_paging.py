@@ -14,7 +14,8 @@ from upstate.notifications.models import Delivery, DeliveryStatus, Event, EventK
 from upstate.notifications.services import configure_providers
 from upstate.notifications.tests.helpers import subscribe
 from upstate.orgs.models import Membership
-from upstate.paging.services import create_team, repage_due, route_category, set_phone
+from upstate.oncall.services import set_response_targets
+from upstate.paging.services import create_team, escalate_due, route_category, set_phone
 
 SID = "AC" + "ab" * 16
 TOKEN = "twilio-auth-token-5678"
@@ -145,17 +146,17 @@ def test_backfilled_incidents_page_nobody(smtp_sink, team, declare):
 
 
 def test_an_unacknowledged_critical_incident_pages_again_after_the_target(
-    smtp_sink, provider_server, twilio, team, declare, settings, django_capture_on_commit_callbacks
+    smtp_sink, provider_server, twilio, team, declare, org, django_capture_on_commit_callbacks
 ):
-    settings.PAGING_RESPONSE_MINUTES = 15
+    set_response_targets(org=org, critical=15)
     declare(severity="critical")
     first = Event.objects.get(kind=EventKind.PAGING_NEW)
-    assert repage_due(first.created_at + timedelta(minutes=14)) == 0
+    assert escalate_due(first.created_at + timedelta(minutes=14)) == 0
 
     later = first.created_at + timedelta(minutes=16)
     with django_capture_on_commit_callbacks(execute=True):
-        assert repage_due(later) == 1
-        assert repage_due(later) == 0  # one event per round, however often the task runs
+        assert escalate_due(later) == 1
+        assert escalate_due(later) == 0  # one event per round, however often the task runs
     repeat = Event.objects.get(kind=EventKind.PAGING_REPEAT)
     assert repeat.round == 1
     assert len(provider_server.accepted("twilio")) == 4
@@ -164,18 +165,18 @@ def test_an_unacknowledged_critical_incident_pages_again_after_the_target(
     assert "Nobody has acknowledged this incident for 15 minutes" in mail.part("plain")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert repage_due(first.created_at + timedelta(minutes=31)) == 1
+        assert escalate_due(first.created_at + timedelta(minutes=31)) == 1
     assert Event.objects.get(kind=EventKind.PAGING_REPEAT, round=2)
 
 
-def test_acknowledged_or_lesser_incidents_are_not_paged_again(
+def test_acknowledged_incidents_and_those_within_their_target_are_not_paged_again(
     smtp_sink, twilio, team, declare, django_capture_on_commit_callbacks
 ):
     acknowledged = declare(severity="critical")
     acknowledge_incident(incident=acknowledged)
-    declare(severity="high", title="Slow checkout")
-    later = timezone.now() + timedelta(hours=1)
-    assert repage_due(later) == 0
+    declare(severity="high", title="Slow checkout")  # one hour to acknowledge
+    later = timezone.now() + timedelta(minutes=59)
+    assert escalate_due(later) == 0
 
 
 def test_a_repage_recorded_just_before_acknowledgement_is_not_sent(
@@ -184,7 +185,7 @@ def test_a_repage_recorded_just_before_acknowledgement_is_not_sent(
     incident = declare(severity="critical")
     first = Event.objects.get(kind=EventKind.PAGING_NEW)
     sent = smtp_sink.count
-    repage_due(first.created_at + timedelta(hours=1))  # recorded, not yet fanned out
+    escalate_due(first.created_at + timedelta(hours=1))  # recorded, not yet fanned out
     acknowledge_incident(incident=incident)
     repeat = Event.objects.get(kind=EventKind.PAGING_REPEAT)
     outbox.fan_out(repeat.id)
