@@ -31,7 +31,9 @@ def markdown_table() -> str:
         else:
             default = _cell(variable.default)
         kind = "text, or `_FILE`" if variable.file else variable.kind
-        rows.append(f"| `{variable.name}` | {kind} | {default} | {_cell(variable.help)} |")
+        # Long names break after an underscore, never inside a word.
+        name = "<code>" + variable.name.replace("_", "_<wbr>") + "</code>"
+        rows.append(f"| {name} | {kind} | {default} | {_cell(variable.help)} |")
     return "\n".join(rows) + "\n"
 
 
