@@ -74,6 +74,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Statuspage's published Python client, which the Statuspage-compatible API is tested
+	# with; its exact pins (old requests, urllib3) would downgrade ours, so without them.
+	$(BIN)/python -m pip install --quiet --no-deps atlassian-statuspage==1.0.2 lambda-thread-pool==0.0.2
 	touch $@ $(VENV)/.installed
 
 # Third-party browser code the tests run against Upstate (Statuspage's web component), pinned

@@ -229,6 +229,7 @@ def _create_realtime(call: Call, fields: dict[str, Any]) -> Target:
             raise Unprocessable("components: cannot be given for a backfilled incident")
         started_at = bodies.moment("backfill_date", fields.get("backfill_date")) or timezone.now()
         resolved_at = started_at
+    notify = _notify(fields)
     return incident_services.create_incident(
         page=call.page,
         title=bodies.text("name", fields.get("name"), limit=255),
@@ -236,10 +237,12 @@ def _create_realtime(call: Call, fields: dict[str, Any]) -> Target:
         impact=_impact(fields, changes) or "none",
         components=_for_incident(changes),
         message=_body(fields) or "",
-        notify=_notify(fields),
+        notify=notify,
         started_at=started_at,
         resolved_at=resolved_at,
         source=Source.API,
+        # deliver_notifications: false means no notification at all, responders' pages too.
+        page_responders=notify,
     )
 
 
@@ -449,14 +452,8 @@ def write_postmortem(call: Call, incident_id: str) -> HttpResponse:
     if draft is None:
         raise Unprocessable("body_draft: is required")
     # Statuspage keeps one Markdown text; it becomes the summary, the other sections go.
-    incident_services.save_postmortem(
-        incident=incident,
-        summary=draft,
-        impact="",
-        root_cause="",
-        corrective_actions="",
-        timeline="",
-    )
+    others = {n: "" for n, _ in serializers.POSTMORTEM_SECTIONS if hasattr(Postmortem, n)}
+    incident_services.save_postmortem(incident=incident, summary=draft, **others)
     return _postmortem_json(call, incident_id)
 
 

@@ -27,6 +27,7 @@ Obj = dict[str, Any]
 POSTMORTEM_SECTIONS = (
     ("impact", "Impact"),
     ("root_cause", "Root cause"),
+    ("resolution", "Resolution"),
     ("corrective_actions", "Corrective actions"),
     ("timeline", "Timeline"),
 )

@@ -11,6 +11,8 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client
 
+from upstate.notifications.tests.sinks import _tasks_inline, smtp_sink  # noqa: F401
+
 BASE = "/statuspage/v1"
 
 
