@@ -16,6 +16,7 @@ from upstate.dashboard.access import member_context
 from upstate.incidents import metrics
 from upstate.incidents.models import ACTIVE_STATUSES, Incident
 from upstate.maintenance.models import Maintenance
+from upstate.oncall import reports as oncall_reports
 from upstate.orgs.models import Membership
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentStatus, StatusPage
@@ -87,6 +88,7 @@ def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
         "broken_components": _broken_components(pages),
         "periods": [_period(pages, days, now) for days in PERIODS],
         "live_headers": live.headers(_current_tag(member.org.id)),
+        **oncall_reports.overview_context(member.org.id, [p.id for p in pages], PERIODS, now),
     }
     return render(request, "dashboard/overview.html", context)
 
