@@ -293,18 +293,17 @@ def _postmortem(incident: Incident, *, published_at: datetime) -> None:
         impact="All dashboard sign-ins failed; existing sessions and the API were unaffected.",
         root_cause="A release of the session service changed the cookie signing key "
         "without reading the previous key, so every new session was rejected.",
+        resolution="The release was reverted at 06:38; sign-ins worked again at once.",
         corrective_actions="We added key rotation to the session service and a sign-in "
         "check to the release pipeline.",
         timeline="- 06:00 release deployed\n- 06:02 first alerts\n- 06:38 release reverted",
         action_items=[
             {
                 "title": "Support two signing keys during rotation",
-                "owner": "Platform",
-                "done": True,
+                "state": "done",
             },
             {
                 "title": "Add a synthetic sign-in check to the release pipeline",
-                "owner": "SRE",
                 "due_date": (published_at + timedelta(days=14)).date(),
             },
         ],

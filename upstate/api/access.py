@@ -23,6 +23,7 @@ from upstate.orgs.models import ApiKey, Role
 from upstate.pages.models import Component, ComponentGroup, StatusPage
 from upstate.paging.models import Team
 from upstate.subscribers.models import Subscriber
+from upstate.tasks.models import Task
 
 M = TypeVar("M", bound=Model)
 
@@ -37,6 +38,7 @@ _ORG_PATHS: dict[type[Model], str] = {
     Monitor: "org",
     Subscriber: "page__org",
     Team: "org",
+    Task: "org",
 }
 
 

@@ -13,6 +13,7 @@ NAV = [
     ("Overview", "overview", False, "read"),
     ("Incidents", "incident-list", False, "read"),
     ("On call", "oncall", False, "read"),
+    ("Tasks", "task-list", False, "read"),
     ("Maintenance", "maintenance-list", False, "read"),
     ("Templates", "template-list", False, "read"),
     ("Monitors", "monitor-list", False, "read"),

@@ -45,4 +45,5 @@ urlpatterns = [
     path("<slug:org_slug>/", include("upstate.oncall.urls")),
     path("<slug:org_slug>/", include("upstate.awareness.urls")),
     path("<slug:org_slug>/", include("upstate.monitors.urls")),
+    path("<slug:org_slug>/", include("upstate.tasks.urls")),
 ]

@@ -189,7 +189,6 @@ def acknowledge_incident(request: HttpRequest, incident_id: str) -> Any:
 def _postmortem(incident: Incident) -> Postmortem:
     postmortem = (
         Postmortem.objects.select_related("incident__page")
-        .prefetch_related("action_items")
         .filter(incident=incident)
         .first()
     )

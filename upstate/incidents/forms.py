@@ -242,79 +242,22 @@ class ResolveForm(AcceptedText, forms.Form):
 
 
 class PostmortemForm(AcceptedText, forms.Form):
+    """The postmortem's title and its sections' texts, named, ordered and prompted as the
+    postmortem's sections say (its organization's template when it was started)."""
+
     title = forms.CharField(
         required=False,
         max_length=255,
         help_text="Defaults to the incident's title on the public page when empty.",
     )
-    summary = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What happened, in two or three sentences. Markdown.",
-    )
-    impact = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Who was affected, how, and for how long. Markdown.",
-    )
-    root_cause = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Why it happened. A summary or a root cause is needed to publish. Markdown.",
-    )
-    corrective_actions = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What was done and will be done; track each one as an action item below.",
-    )
-    timeline = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Key moments with times, e.g. “14:02 UTC alert fired”. Markdown.",
-    )
 
+    def __init__(self, *args: Any, sections: list[dict[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for section in sections:
+            self.fields[section["key"]] = forms.CharField(
+                required=False,
+                label=section["name"],
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text=section["prompt"],
+            )
 
-class ActionItemForm(AcceptedText, forms.Form):
-    title = forms.CharField(
-        max_length=255, required=False, help_text="One concrete change that prevents a repeat."
-    )
-    owner = forms.CharField(max_length=120, required=False, help_text="Who makes it happen.")
-    due_date = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="When it should be done.",
-    )
-    done = forms.BooleanField(required=False, help_text="Tick when it is finished.")
-
-    def is_blank(self) -> bool:
-        data = self.cleaned_data
-        return not (data.get("title") or data.get("owner") or data.get("due_date"))
-
-
-class BaseActionItemFormSet(forms.BaseFormSet):
-    def add_fields(self, form: forms.Form, index: int | None) -> None:
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "Remove"
-            form.fields["DELETE"].help_text = "Drop this item when saving."
-
-
-ActionItemFormSet = forms.formset_factory(
-    ActionItemForm, formset=BaseActionItemFormSet, extra=1, can_delete=True
-)
-
-
-def action_items_payload(formset: forms.BaseFormSet) -> tuple[list[dict[str, Any]], list[int]]:
-    """The service's `action_items` list and, for each entry, the index of its form (so an
-    error on `action_items.<n>.title` finds its way back to the right row)."""
-    items: list[dict[str, Any]] = []
-    origin: list[int] = []
-    for index, form in enumerate(formset.forms):
-        if not form.has_changed() and not form.initial:
-            continue
-        if form.cleaned_data.get("DELETE") or form.is_blank():
-            continue
-        data = form.cleaned_data
-        items.append({k: data.get(k) for k in ("title", "owner", "due_date", "done")})
-        origin.append(index)
-    return items, origin

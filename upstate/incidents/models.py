@@ -235,14 +235,63 @@ class PostmortemStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+class PostmortemSection(models.TextChoices):
+    """The texts a postmortem can hold; a template names, orders and prompts them."""
+
+    SUMMARY = "summary", "Summary"
+    IMPACT = "impact", "Impact"
+    TIMELINE = "timeline", "Timeline"
+    ROOT_CAUSE = "root_cause", "Root cause"
+    RESOLUTION = "resolution", "Resolution"
+    CORRECTIVE_ACTIONS = "corrective_actions", "Corrective actions"
+
+    @property
+    def default_prompt(self) -> str:
+        return {
+            "summary": "What happened, in two or three sentences. Markdown.",
+            "impact": "Who was affected, how, and for how long. Markdown.",
+            "timeline": "Key moments with times, e.g. “14:02 UTC alert fired”. Markdown.",
+            "root_cause": "Why it happened. A summary or a root cause is needed to publish. "
+            "Markdown.",
+            "resolution": "What fixed it, and how the service was restored. Markdown.",
+            "corrective_actions": "What will prevent a repeat; track each change as an action "
+            "item (a task) below. Markdown.",
+        }[self.value]
+
+
+def default_sections() -> list[dict[str, str]]:
+    """Every section, in the order a postmortem shows them unless its organization's
+    template says otherwise."""
+    return [
+        {"key": s.value, "name": s.label, "prompt": s.default_prompt} for s in PostmortemSection
+    ]
+
+
+class PostmortemTemplate(models.Model):
+    """An organization's postmortem sections: which, in what order, under what names and
+    with what prompts. New postmortems copy it; the ones written before keep theirs."""
+
+    org = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="postmortem_template"
+    )
+    # [{"key": PostmortemSection, "name": str, "prompt": str}, ...] in order; sections left
+    # out are not offered.
+    sections = models.JSONField(default=default_sections)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
 class Postmortem(models.Model):
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
     title = models.CharField(max_length=255, blank=True)
     summary = models.TextField(blank=True)
     impact = models.TextField(blank=True)
     root_cause = models.TextField(blank=True)
+    resolution = models.TextField(blank=True)
     corrective_actions = models.TextField(blank=True)
     timeline = models.TextField(blank=True)
+    # The template's sections when the postmortem was started (see PostmortemTemplate);
+    # empty for postmortems older than templates: they show `default_sections()`.
+    sections = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=10, choices=PostmortemStatus.choices, default=PostmortemStatus.DRAFT
     )
@@ -254,20 +303,9 @@ class Postmortem(models.Model):
     def is_published(self) -> bool:
         return self.status == PostmortemStatus.PUBLISHED
 
-
-class ActionItem(models.Model):
-    postmortem = models.ForeignKey(
-        Postmortem, on_delete=models.CASCADE, related_name="action_items"
-    )
-    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
-    title = models.CharField(max_length=255)
-    owner = models.CharField(max_length=120, blank=True)
-    due_date = models.DateField(null=True, blank=True)
-    done = models.BooleanField(default=False)
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "id"]
+    def section_list(self) -> list[dict[str, str]]:
+        """The sections this postmortem shows, in order, each with its name and prompt."""
+        return self.sections or default_sections()
 
 
 class IncidentTemplate(models.Model):

@@ -20,7 +20,6 @@ from upstate.api.fields import (
     Timestamp,
 )
 from upstate.incidents.models import (
-    ActionItem,
     Category,
     Impact,
     Incident,
@@ -38,6 +37,7 @@ from upstate.incidents.models import (
 )
 from upstate.pages.models import ComponentStatus
 from upstate.public.links import incident_url, postmortem_url
+from upstate.tasks.models import Task, TaskState
 
 
 class IncidentState(StrEnum):
@@ -258,10 +258,14 @@ class IncidentOut(Schema):
 
 
 class ActionItemIn(InSchema):
+    """An action item is a task of the incident (GET /api/v1/tasks lists them all)."""
+
+    id: Code | None = Field(None, description="A task of this incident to keep; none: a new one")
     title: Line
-    owner: Line = ""
+    assignee: Line | None = Field(None, description="A member's email; none: nobody yet")
     due_date: date | None = None
-    done: bool = False
+    state: TaskState | None = Field(None, description="open (default), in_progress or done")
+    done: bool = Field(False, description="Older clients' way to say state=done")
 
 
 class PostmortemIn(InSchema):
@@ -271,21 +275,37 @@ class PostmortemIn(InSchema):
     summary: Text = ""
     impact: Text = ""
     root_cause: Text = ""
+    resolution: Text = ""
     corrective_actions: Text = ""
     timeline: Text = ""
     action_items: list[ActionItemIn] = Field([], max_length=MAX_ITEMS)
 
 
 class ActionItemOut(Schema):
-    id: str
+    id: str = Field(description="The task's id (GET /api/v1/tasks/{id})")
     title: str
-    owner: str
+    assignee: str | None
     due_date: date | None
+    state: TaskState
     done: bool
 
     @staticmethod
-    def resolve_id(item: ActionItem) -> str:
-        return item.code
+    def resolve_id(task: Task) -> str:
+        return task.code
+
+    @staticmethod
+    def resolve_assignee(task: Task) -> str | None:
+        return task.assignee.user.email if task.assignee else None
+
+    @staticmethod
+    def resolve_done(task: Task) -> bool:
+        return task.is_done
+
+
+class PostmortemSectionOut(Schema):
+    key: str = Field(description="The field that holds the section's text")
+    name: str
+    prompt: str
 
 
 class PostmortemOut(Schema):
@@ -295,8 +315,10 @@ class PostmortemOut(Schema):
     summary: str
     impact: str
     root_cause: str
+    resolution: str
     corrective_actions: str
     timeline: str
+    sections: list[PostmortemSectionOut]
     action_items: list[ActionItemOut]
     published_at: Timestamp | None
     created_at: Timestamp
@@ -308,8 +330,12 @@ class PostmortemOut(Schema):
         return postmortem.incident.code
 
     @staticmethod
-    def resolve_action_items(postmortem: Postmortem) -> list[ActionItem]:
-        return list(postmortem.action_items.all())
+    def resolve_sections(postmortem: Postmortem) -> list[dict[str, str]]:
+        return postmortem.section_list()
+
+    @staticmethod
+    def resolve_action_items(postmortem: Postmortem) -> list[Task]:
+        return list(postmortem.incident.tasks.select_related("assignee__user"))
 
     @staticmethod
     def resolve_url(postmortem: Postmortem) -> str | None:

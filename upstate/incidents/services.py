@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from upstate.audit.services import changed, record
 from upstate.incidents.models import (
-    ActionItem,
     Category,
     Impact,
     Incident,
@@ -19,11 +18,14 @@ from upstate.incidents.models import (
     IncidentStatus,
     IncidentUpdate,
     Postmortem,
+    PostmortemSection,
     PostmortemStatus,
+    PostmortemTemplate,
     Severity,
     Source,
     UpdateComponentChange,
     Visibility,
+    default_sections,
 )
 from upstate.lib.errors import InvalidInput
 from upstate.notifications.models import EventKind
@@ -334,35 +336,22 @@ def delete_incident(*, incident: Incident) -> None:
     request_rebuild(page_id)
 
 
-POSTMORTEM_FIELDS = ("title", "summary", "impact", "root_cause", "corrective_actions", "timeline")
+POSTMORTEM_FIELDS = ("title", *PostmortemSection.values)
 
 
-def _action_items(items: list[dict[str, Any]]) -> list[ActionItem]:
-    built = []
-    for index, item in enumerate(items):
-        title = item.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise InvalidInput(f"action_items.{index}.title", "must not be empty")
-        due = item.get("due_date")
-        if due is not None and not isinstance(due, date):
-            raise InvalidInput(f"action_items.{index}.due_date", "must be a date")
-        built.append(
-            ActionItem(
-                title=title.strip()[:255],
-                owner=(item.get("owner") or "")[:120],
-                due_date=due,
-                done=bool(item.get("done", False)),
-                position=index,
-            )
-        )
-    return built
+def template_sections(org_id: int) -> list[dict[str, str]]:
+    """The sections a postmortem started now gets: its organization's template's."""
+    template = PostmortemTemplate.objects.filter(org_id=org_id).first()
+    return template.sections if template is not None else default_sections()
 
 
 @transaction.atomic
 def save_postmortem(
     *, incident: Incident, action_items: list[dict[str, Any]] | None = None, **fields: Any
 ) -> Postmortem:
-    """Create or replace the postmortem's text and action items; stays draft until published."""
+    """Create or replace the postmortem's text and action items; stays draft until published.
+    A new postmortem takes its organization's template's sections. Action items are the
+    incident's tasks (upstate.tasks.services.save_tasks says what an item holds)."""
     if incident.is_active:
         raise InvalidInput("incident", "resolve the incident before writing its postmortem")
     unknown = set(fields) - set(POSTMORTEM_FIELDS)
@@ -373,16 +362,17 @@ def save_postmortem(
             raise InvalidInput(key, "must be text")
         if value is not None and len(value) > MAX_MESSAGE:
             raise InvalidInput(key, f"must be at most {MAX_MESSAGE} characters")
-    postmortem, _ = Postmortem.objects.get_or_create(incident=incident)
+    postmortem = Postmortem.objects.filter(incident=incident).first()
+    if postmortem is None:
+        postmortem = Postmortem(incident=incident, sections=template_sections(incident.org_id))
     for key, value in fields.items():
         setattr(postmortem, key, value or "")
     postmortem.save()
     if action_items is not None:
-        items = _action_items(action_items)
-        postmortem.action_items.all().delete()
-        for item in items:
-            item.postmortem = postmortem
-        ActionItem.objects.bulk_create(items)
+        # Imported here: tasks build on incidents (a task belongs to one), not the reverse.
+        from upstate.tasks.services import save_tasks
+
+        save_tasks(incident=incident, items=action_items)
     record(org=incident.org_id, action="postmortem.saved", target=incident)
     if postmortem.is_published:
         request_rebuild(incident.page_id)

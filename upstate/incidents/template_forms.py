@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.incidents import template_services as services
 from upstate.incidents.forms import (
     COMPONENT_PREFIX,
@@ -17,7 +18,7 @@ from upstate.incidents.models import Impact, IncidentStatus, IncidentTemplate
 from upstate.pages.models import Component, StatusPage
 
 
-class TemplateForm(ComponentFieldsMixin, forms.Form):
+class TemplateForm(AcceptedText, ComponentFieldsMixin, forms.Form):
     blank_label = "Not affected"
 
     name = forms.CharField(

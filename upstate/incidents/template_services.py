@@ -16,6 +16,7 @@ from upstate.incidents.models import (
     TemplateComponent,
 )
 from upstate.incidents.services import MAX_MESSAGE, ComponentChanges
+from upstate.lib import text
 from upstate.lib.errors import InvalidInput
 from upstate.orgs.models import Organization
 from upstate.pages.models import ComponentStatus, StatusPage
@@ -33,8 +34,9 @@ def _line(field: str, value: Any, limit: int, *, required: bool) -> str:
         raise InvalidInput(field, "must not be empty")
     if len(value) > limit:
         raise InvalidInput(field, f"must be at most {limit} characters")
-    if "\x00" in value:
-        raise InvalidInput(field, "must not contain NUL characters")
+    reason = text.problem(value)
+    if reason is not None:
+        raise InvalidInput(field, reason)
     return value
 
 

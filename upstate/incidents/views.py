@@ -21,13 +21,11 @@ from upstate.dashboard.live import polled
 from upstate.incidents import live, services
 from upstate.incidents.forms import (
     COMPONENT_PREFIX,
-    ActionItemFormSet,
     IncidentCreateForm,
     IncidentEditForm,
     PostmortemForm,
     ResolveForm,
     UpdateForm,
-    action_items_payload,
 )
 from upstate.incidents.models import (
     ACTIVE_STATUSES,
@@ -44,8 +42,10 @@ from upstate.incidents.models import (
 from upstate.incidents.template_forms import filled_in
 from upstate.incidents.template_services import templates_for
 from upstate.lib.errors import InvalidInput
+from upstate.orgs.models import Membership
 from upstate.pages.health import component_statuses
 from upstate.pages.models import StatusPage
+from upstate.tasks.forms import ActionItemFormSet, action_items_payload, initial_rows
 
 RESOLVED_MESSAGE = "This incident has been resolved."
 PER_PAGE = 50
@@ -112,10 +112,10 @@ def _filtered(member: Member, params: dict[str, str]) -> QuerySet[Incident]:
     return incidents.order_by(active_first, "-started_at", "-id")
 
 
+@polled(live.list_version)
 @login_required
 @require_GET
 def incident_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-@polled(live.list_version)
     member = member_context(request, org_slug)
     names = ("page", "state", "response", "severity", "category", "q")
     params = {k: request.GET.get(k, "") for k in names}
@@ -131,12 +131,12 @@ def incident_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         "responses": ResponseState.choices,
         "severities": Severity.choices,
         "categories": Category.choices,
+        "live_headers": live.list_headers(member.org.id),
     }
     if _is_htmx(request) and request.headers.get("HX-Target") == "incident-results":
         return render(request, "incidents/_results.html", context)
     return render(request, "incidents/list.html", context)
 
-        "live_headers": live.list_headers(member.org.id),
 
 # --- Create ------------------------------------------------------------------------------
 
@@ -243,19 +243,19 @@ def _detail_context(incident: Incident, can_write: bool, **forms: Any) -> dict[s
         "postmortem": postmortem,
         "composer": forms.get("composer") or (_composer(incident) if can_write else None),
         "resolve_form": forms.get("resolve_form") or ResolveForm(prefix="resolve"),
+        "live_headers": live.room_headers(incident, can_write),
         "templates": templates_for(incident.page) if can_write else [],
         "chosen_template": forms.get("chosen_template", ""),
     }
     return context
 
-        "live_headers": live.room_headers(incident, can_write),
 
+@polled(live.room_version)
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
     incident, can_write = _incident(request, org_slug, code)
     template = _chosen_template(request, templates_for(incident.page)) if can_write else None
-@polled(live.room_version)
     if template is None:
         return render(request, "incidents/detail.html", _detail_context(incident, can_write))
     composer = _composer(incident, template=template)
@@ -386,12 +386,18 @@ def _postmortem_forms(
 ) -> tuple[PostmortemForm, BaseFormSet, Postmortem | None]:
     postmortem = Postmortem.objects.filter(incident=incident).first()
     initial: dict[str, Any] = {}
-    items: list[dict[str, Any]] = []
+    sections = services.template_sections(incident.org_id)
     if postmortem is not None:
         initial = {f: getattr(postmortem, f) for f in services.POSTMORTEM_FIELDS}
-        items = list(postmortem.action_items.values("title", "owner", "due_date", "done"))
-    form = PostmortemForm(data, initial=initial, prefix="pm")
-    formset = ActionItemFormSet(data, initial=items, prefix="items")
+        sections = postmortem.section_list()
+    tasks = list(incident.tasks.select_related("assignee__user"))
+    members = list(
+        Membership.objects.filter(org_id=incident.org_id)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    form = PostmortemForm(data, initial=initial, prefix="pm", sections=sections)
+    formset = ActionItemFormSet(data, initial=initial_rows(tasks), prefix="items", members=members)
     return form, formset, postmortem
 
 
@@ -423,7 +429,13 @@ def _postmortem_page(
     request: HttpRequest, incident: Incident, can_write: bool, forms: tuple, status: int = 200
 ) -> HttpResponse:
     form, formset, postmortem = forms
+    sections = [
+        {**section, "text": getattr(postmortem, section["key"], "")}
+        for section in (postmortem.section_list() if postmortem else [])
+    ]
     context = {
+        "sections": sections,
+        "tasks": list(incident.tasks.select_related("assignee__user")),
         "incident": incident,
         "can_write": can_write,
         "form": form,

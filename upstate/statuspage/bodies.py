@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from django.http import HttpRequest
 from django.utils.dateparse import parse_date, parse_datetime
 
+from upstate.lib import text as accepted_text
 from upstate.statuspage.errors import BadRequest, Unprocessable
 
 _KEY_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -130,8 +131,11 @@ def text(field: str, value: Any, *, limit: int) -> str | None:
         raise Unprocessable(f"{field}: must be a string")
     if len(value) > limit:
         raise Unprocessable(f"{field}: must be at most {limit} characters")
-    if "\x00" in value:
-        raise Unprocessable(f"{field}: must not contain NUL characters")
+    # Form posts from browsers and old tools end lines with CRLF; Upstate stores newlines.
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    reason = accepted_text.problem(value)
+    if reason is not None:
+        raise Unprocessable(f"{field}: {reason}")
     return value
 
 

@@ -402,7 +402,7 @@ def test_a_missing_postmortem_is_404(api, resolved):
     assert api.get(f"/incidents/{resolved.code}/postmortem").status_code == 404
 
 
-def test_it_writes_a_postmortem_with_action_items(api, resolved):
+def test_it_writes_a_postmortem_with_action_items(api, resolved, responder):
     response = api.put(
         f"/incidents/{resolved.code}/postmortem",
         {
@@ -410,8 +410,12 @@ def test_it_writes_a_postmortem_with_action_items(api, resolved):
             "summary": "A bad deploy.",
             "root_cause": "A missing index.",
             "action_items": [
-                {"title": "Add the index", "owner": "dba@acme.test", "due_date": "2030-01-31"},
-                {"title": "Alert on slow queries", "done": True},
+                {
+                    "title": "Add the index",
+                    "assignee": "responder@acme.test",
+                    "due_date": "2030-01-31",
+                },
+                {"title": "Alert on slow queries", "state": "done"},
             ],
         },
     )
@@ -419,9 +423,12 @@ def test_it_writes_a_postmortem_with_action_items(api, resolved):
     body = response.json()
     assert body["status"] == "draft"
     assert body["url"] is None
-    assert [(a["title"], a["due_date"], a["done"]) for a in body["action_items"]] == [
-        ("Add the index", "2030-01-31", False),
-        ("Alert on slow queries", None, True),
+    assert [
+        (a["title"], a["assignee"], a["due_date"], a["state"], a["done"])
+        for a in body["action_items"]
+    ] == [
+        ("Add the index", "responder@acme.test", "2030-01-31", "open", False),
+        ("Alert on slow queries", None, None, "done", True),
     ]
     assert api.get(f"/incidents/{resolved.code}/postmortem").json() == body
 
@@ -445,6 +452,11 @@ def test_an_active_incident_has_no_postmortem_yet(api, page):
     [
         ({"action_items": [{"title": ""}]}, "action_items.0.title"),
         ({"action_items": [{"title": "X", "due_date": "someday"}]}, "action_items.0.due_date"),
+        (
+            {"action_items": [{"title": "X", "assignee": "nobody@x.test"}]},
+            "action_items.0.assignee",
+        ),
+        ({"action_items": [{"title": "X", "owner": "Sam"}]}, "action_items.0.owner"),
         ({"summary": 42}, "summary"),
     ],
 )

@@ -28,21 +28,41 @@ def test_it_needs_a_resolved_incident(page):
     assert caught.value.field == "incident"
 
 
-def test_it_saves_a_draft_with_action_items(resolved):
+def test_it_saves_a_draft_with_action_items_as_tasks(resolved, responder):
     postmortem = save_postmortem(
         incident=resolved,
         title="Failover",
         summary="The primary died.",
+        resolution="Promoted the replica.",
         action_items=[
-            {"title": "Add replica alarms", "owner": "sam", "due_date": date(2026, 12, 1)},
+            {
+                "title": "Add replica alarms",
+                "assignee": "Responder@acme.test",
+                "due_date": date(2026, 12, 1),
+            },
             {"title": "Runbook", "done": True},
         ],
     )
     assert postmortem.status == PostmortemStatus.DRAFT
-    items = list(postmortem.action_items.values_list("title", "owner", "done"))
-    assert items == [("Add replica alarms", "sam", False), ("Runbook", "", True)]
-    save_postmortem(incident=resolved, action_items=[{"title": "Only one"}])
-    assert postmortem.action_items.count() == 1
+    assert postmortem.resolution == "Promoted the replica."
+    items = list(resolved.tasks.values_list("title", "assignee__user__email", "state"))
+    assert items == [
+        ("Add replica alarms", "responder@acme.test", "open"),
+        ("Runbook", None, "done"),
+    ]
+    kept = resolved.tasks.get(title="Add replica alarms")
+    save_postmortem(
+        incident=resolved, action_items=[{"code": kept.code, "title": "Add replica alarms"}]
+    )
+    assert list(resolved.tasks.values_list("code", flat=True)) == [kept.code]
+
+
+def test_an_action_item_is_assigned_to_a_member_only(resolved, outsider):
+    with pytest.raises(InvalidInput) as caught:
+        save_postmortem(
+            incident=resolved, action_items=[{"title": "X", "assignee": "owner@globex.test"}]
+        )
+    assert caught.value.field == "action_items.0.assignee"
 
 
 def test_action_items_are_validated(resolved):

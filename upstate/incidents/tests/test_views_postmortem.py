@@ -17,7 +17,7 @@ def _data(**overrides):  # noqa: ANN003, ANN202
         "items-MIN_NUM_FORMS": "0",
         "items-MAX_NUM_FORMS": "1000",
         "items-0-title": "Add a deploy check",
-        "items-0-owner": "Sam",
+        "items-0-assignee": "",
         "items-0-due_date": "2030-01-31",
         "items-1-title": "",
     }
@@ -28,16 +28,17 @@ def _data(**overrides):  # noqa: ANN003, ANN202
 def test_it_saves_a_draft_with_action_items(client, responder, page):
     incident = declare(page, status="resolved")
     client.force_login(responder.user)
-    response = client.post(incident_url(incident, "postmortem/"), _data())
+    data = _data(**{"items-0-assignee": "responder@acme.test", "items-0-state": "open"})
+    response = client.post(incident_url(incident, "postmortem/"), data)
     assert response["Location"] == incident_url(incident, "postmortem/")
     postmortem = Postmortem.objects.get()
     assert postmortem.status == "draft" and postmortem.root_cause == "Missing migration"
-    item = postmortem.action_items.get()
-    assert (item.title, item.owner, str(item.due_date), item.done) == (
+    task = incident.tasks.get()
+    assert (task.title, task.assignee.user.email, str(task.due_date), task.state) == (
         "Add a deploy check",
-        "Sam",
+        "responder@acme.test",
         "2030-01-31",
-        False,
+        "open",
     )
     body = client.get(incident_url(incident, "postmortem/")).content.decode()
     assert 'value="Add a deploy check"' in body
@@ -46,7 +47,9 @@ def test_it_saves_a_draft_with_action_items(client, responder, page):
 def test_an_action_item_without_a_title_is_refused_on_its_row(client, owner, page):
     incident = declare(page, status="resolved")
     client.force_login(owner.user)
-    response = client.post(incident_url(incident, "postmortem/"), _data(**{"items-1-owner": "Kim"}))
+    response = client.post(
+        incident_url(incident, "postmortem/"), _data(**{"items-1-due_date": "2030-02-01"})
+    )
     assert response.status_code == 400
     assert response.context["formset"].forms[1].errors["title"] == ["must not be empty"]
     assert Postmortem.objects.count() == 0

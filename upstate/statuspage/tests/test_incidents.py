@@ -265,6 +265,8 @@ def test_bad_input_is_refused_whole(sp, page, api_component, other_page):
             "components",
         ),
         ({"incident": "nope"}, 400, "incident"),
+        ({"incident": {"name": "Bell\u0007"}}, 422, "name"),
+        ({"incident": {"name": "X", "body": "a\u0000b"}}, 422, "body"),
     ]
     for body, status, field in cases:
         response = sp.post(_url(page), body)
@@ -301,3 +303,8 @@ def test_realtime_and_scheduled_statuses_do_not_mix(sp, page):
     response = sp.patch(_url(page, f"/{incident.code}"), {"incident": {"status": "completed"}})
     assert response.status_code == 422 and "status" in response.json()["message"]
     assert Incident.objects.get().status == "investigating"
+
+
+def test_form_line_endings_are_stored_as_newlines(sp, page):
+    body = sp.post(_url(page), "incident[name]=X&incident[body]=one%0D%0Atwo", form=True).json()
+    assert body["incident_updates"][0]["body"] == "one\ntwo"
