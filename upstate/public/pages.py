@@ -39,6 +39,7 @@ from upstate.pages.models import Component, ComponentGroup, ComponentStatus, Sta
 from upstate.public import links, uptime
 from upstate.public.snapshot import Body, Keyed
 from upstate.public.templatetags.public_page import IMPACT_CSS, STATUS_CSS
+from upstate.tasks.models import Task
 
 HISTORY_PAGE_SIZE = 25
 RECENT_DAYS = 7  # "Past incidents" on the status page, today included
@@ -329,16 +330,17 @@ def _timezone(name: str) -> ZoneInfo:
 
 def with_timelines(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """The incidents with what their public documents show, as plain lists: ``update_rows``
-    (newest first, each with ``change_rows``), ``affected_rows`` and the postmortem's
-    ``item_rows``. Lists, not the related managers' prefetch: a manager makes a queryset per
-    row, which was a third of loading a page with a long history (bench/snapshot_build.py)."""
+    (newest first, each with ``change_rows``), ``affected_rows`` and ``task_rows`` (the
+    postmortem's action items). Lists, not the related managers' prefetch: a manager makes a
+    queryset per row, which was a third of loading a page with a long history
+    (bench/snapshot_build.py)."""
     updates = IncidentUpdate.objects.prefetch_related(Prefetch("changes", to_attr="change_rows"))
     return incidents.select_related("postmortem").prefetch_related(
         Prefetch("updates", queryset=updates, to_attr="update_rows"),
         Prefetch(
             "affected", queryset=IncidentComponent.objects.order_by("id"), to_attr="affected_rows"
         ),
-        Prefetch("postmortem__action_items", to_attr="item_rows"),
+        Prefetch("tasks", queryset=Task.objects.order_by("position", "id"), to_attr="task_rows"),
     )
 
 
@@ -564,12 +566,21 @@ def _history_documents(site: Site, keys: dict[str, str]) -> dict[str, Body]:
 
 def _postmortem_context(incident: IncidentView) -> dict:
     postmortem = incident.postmortem
-    sections = ("summary", "impact", "root_cause", "corrective_actions", "timeline")
-    rendered = {
-        name: mark_safe(render(getattr(postmortem, name)))  # noqa: S308 - sanitised by nh3
-        for name in sections
+    sections = [
+        {
+            **section,
+            "html": mark_safe(render(getattr(postmortem, section["key"]))),  # noqa: S308 - nh3
+        }
+        for section in postmortem.section_list()
+    ]
+    # Action items show under corrective actions, or last when the template has none. Their
+    # state and due date only: who is assigned is the organization's business.
+    return {
+        "incident": incident,
+        "sections": sections,
+        "has_actions_section": any(s["key"] == "corrective_actions" for s in sections),
+        "action_items": incident.incident.task_rows,
     }
-    return {"incident": incident, "action_items": postmortem.item_rows, **rendered}
 
 
 # --- Keys of documents that only their subject changes --------------------------------------
@@ -606,7 +617,7 @@ def _incident_key(frame: str, incident: IncidentView) -> str:
         _row(row),
         [(_row(u), [_row(c) for c in u.change_rows]) for u in row.update_rows],
         [_row(a) for a in row.affected_rows],
-        postmortem and (_row(postmortem), [_row(a) for a in postmortem.item_rows]),
+        postmortem and (_row(postmortem), [_row(t) for t in row.task_rows]),
     )
     return _digest(parts)
 
