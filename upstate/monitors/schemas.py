@@ -3,13 +3,14 @@ YAML files `upstate monitors apply` reads."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from ninja import Schema
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from upstate.api.fields import Code, InSchema, Line, PatchSchema, Text, Timestamp
 from upstate.incidents.models import Impact, Severity
+from upstate.incidents.schemas import impact_from_severity
 from upstate.monitors.models import (
     CheckResult,
     DnsRecordType,
@@ -34,7 +35,37 @@ Method = Annotated[str, Field(json_schema_extra={"enum": list(METHODS)})]
 Redirects = Annotated[int, Field(ge=0, le=MAX_REDIRECTS)]
 
 
+# The names of the product documents' example (and other products' monitors) for our fields.
+POLICY_ALIASES = {
+    "status_page_id": "page_id",
+    "affected_component": "component_id",
+    "incident_severity": "severity",
+}
+
+
+def _policy_names(data: Any) -> Any:
+    """Take the aliases for their fields, and a severity of minor/major/critical as the impact
+    when none is given (see upstate.incidents.schemas.impact_from_severity)."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for alias, name in POLICY_ALIASES.items():
+        if alias in data and data.get(name) is None:
+            data[name] = data.pop(alias)
+    return impact_from_severity(data)
+
+
 class AlertPolicyIn(InSchema):
+    """`status_page_id`, `affected_component` and `incident_severity` are taken for
+    page_id, component_id and severity; `incident_severity: major` (an impact word) sets the
+    impact when none is given."""
+
+    # "wrap": ninja's Schema validates the raw input in a wrap validator of its own first.
+    @model_validator(mode="wrap")
+    @classmethod
+    def _other_products_names(cls, data: Any, handler: Any) -> Any:
+        return handler(_policy_names(data))
+
     create_status_page_incident: bool = Field(
         True, description="Open an incident on the page when the monitor goes down"
     )
@@ -54,6 +85,11 @@ class AlertPolicyIn(InSchema):
 
 class AlertPolicyPatch(PatchSchema):
     NULLABLE: ClassVar[frozenset[str]] = frozenset({"page_id", "component_id", "severity"})
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _other_products_names(cls, data: Any, handler: Any) -> Any:
+        return handler(_policy_names(data))
 
     create_status_page_incident: bool | None = None
     page_id: Code | None = None
