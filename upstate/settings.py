@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "upstate.dashboard",
     "upstate.awareness",
     "upstate.monitors",
+    "upstate.throttle",
 ]
 
 MIDDLEWARE = [
@@ -134,8 +135,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str(
     "REDIS_URL",
     shown="unset: tasks queue in SQLite",
-    help="e.g. `redis://127.0.0.1:6379/0`: the task queue and the shared cache (rate limits); "
-    "needed when workers or web processes run on several hosts",
+    help="e.g. `redis://127.0.0.1:6379/0`: the task queue; needed when workers run on several "
+    "hosts",
 )
 HUEY = {
     "name": env_str(
@@ -195,6 +196,17 @@ LOGIN_FAILURE_LIMIT = env_int(
     "further attempts get HTTP 429",
 )
 LOGIN_FAILURE_WINDOW = 15 * 60
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int(
+    "UPSTATE_PASSWORD_RESET_LIMIT_PER_ADDRESS",
+    3,
+    help="password reset emails sent to one address in an hour; further requests get the same "
+    "neutral answer and no email",
+)
+PASSWORD_RESET_LIMIT_PER_IP = env_int(
+    "UPSTATE_PASSWORD_RESET_LIMIT_PER_IP",
+    10,
+    help="password reset requests from one client address in an hour that send an email",
+)
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # One URL instead of six EMAIL_* settings; see upstate/lib/emailurl.py for the schemes.
@@ -302,18 +314,9 @@ CDN_PURGE_AUTHORIZATION = env_str(
 # How long an incident may stay unacknowledged is each organization's response target per
 # severity (upstate.oncall), not a setting.
 
-# Login throttling must be shared by all web processes: Redis when there is one, else files.
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-        }
-    }
+# Rate limits count in the database (upstate.throttle), which every process shares. Django's
+# cache is per process memory: nothing is cached in files that someone could plant a pickle in.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

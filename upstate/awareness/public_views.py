@@ -12,10 +12,11 @@ from django.views.decorators.http import require_http_methods
 
 from upstate.awareness import matcher
 from upstate.lib import text as accepted_text
-from upstate.lib.ratelimit import client_ip, hit
+from upstate.lib.ratelimit import client_ip
 from upstate.metrics.instruments import timed_match
 from upstate.pages.models import StatusPage
 from upstate.public.lookup import frame_context, public_page
+from upstate.throttle.services import hit
 
 # Descriptions per client address per window: each one runs the model.
 LIMIT_PER_IP = 20

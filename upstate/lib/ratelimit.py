@@ -1,11 +1,9 @@
-"""Counting requests per client in fixed windows, in Django's cache (Redis when REDIS_URL is
-set, so every web process shares the counts): the one place for the client's address and for
-the counter that subscribing, signing in and the "having trouble?" box limit themselves with."""
+"""The one place for a client's address, which rate limits count by (the counting itself is
+``upstate.throttle``)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 
@@ -23,13 +21,3 @@ def client_ip(request: HttpRequest | None) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def hit(key: str, window: int) -> int:
-    """One more use of `key` in its window of `window` seconds; the number of uses so far."""
-    cache.add(key, 0, window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        return 1

@@ -8,7 +8,8 @@ import hashlib
 from django.conf import settings
 from django.http import HttpRequest
 
-from upstate.lib.ratelimit import client_ip, hit
+from upstate.lib.ratelimit import client_ip
+from upstate.throttle.services import hit
 
 WINDOW = 3600
 
