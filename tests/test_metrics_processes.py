@@ -1,0 +1,68 @@
+"""/metrics of a real `upstate serve` with two web workers (granian forks them): every scrape,
+whichever worker answers it, adds up all processes of the host (prometheus_client's
+multiprocess mode), including public documents counted on each worker's event loop and the
+monitor checks of the worker process."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.test_serve import UPSTATE, _free_port, _wait_for_http, env  # noqa: F401
+
+TOKEN = "t0ken-for-the-scraper"
+
+
+def _public_requests(base: str) -> float:
+    response = httpx.get(
+        f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    total = 0.0
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if (
+                sample.name == "upstate_http_requests_total"
+                and sample.labels.get("surface") == "public"
+            ):
+                total += sample.value
+    return total
+
+
+def test_every_scrape_adds_up_all_web_workers(env, tmp_path):  # noqa: F811
+    env = {**env, "UPSTATE_METRICS_TOKEN": TOKEN, "UPSTATE_LOG_LEVEL": "WARNING"}
+    subprocess.run([UPSTATE, "demo"], env=env, check=True, capture_output=True, timeout=180)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [UPSTATE, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        assert _wait_for_http(f"{base}/p/acme/", server).status_code == 200
+        assert httpx.get(f"{base}/metrics", timeout=60).status_code == 401
+        before = _public_requests(base)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for _ in range(40):  # new connections: both workers get some
+                assert httpx.get(f"{base}/p/acme/", timeout=60).status_code == 200
+            assert client.get("/p/acme/").status_code == 200
+        time.sleep(2.5)  # each worker's event loop moves its count into the metrics every second
+        seen = {_public_requests(base) - before for _ in range(6)}
+        # Every scrape sees all 41 (plus nothing else public), whichever worker answered it.
+        assert seen == {41.0}, (seen, log_path.read_text()[-2000:])
+        files = {p.name.rsplit("_", 1)[-1] for p in (tmp_path / "data" / "metrics").glob("*.db")}
+        assert len(files) >= 2  # more than one process wrote counters
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
