@@ -11,14 +11,20 @@ PYTEST_ARGS ?= -n 2 -q
 CHROMIUM := /usr/bin/chromium
 
 NPM_DEPS := tests/npm/node_modules/.installed
+# Installs say nothing unless something fails: no progress, no "new pip available", no
+# root-user or script-location notices (pip's errors, and a failed build's output, still show).
+PIP := $(BIN)/python -m pip --quiet --quiet --disable-pip-version-check
+PIP_INSTALL := $(PIP) install --no-warn-script-location
+export PIP_ROOT_USER_ACTION := ignore
 
 .PHONY: run test bench lint chromium screenshots docs docs-serve
 
 # The demo prints links to UPSTATE_PUBLIC_URL; point it at where `serve` listens.
 run: export UPSTATE_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
-	$(BIN)/upstate demo
-	$(BIN)/upstate serve --host $(HOST) --port $(PORT)
+	@$(BIN)/upstate demo
+	@echo
+	@$(BIN)/upstate serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev chromium $(NPM_DEPS)
 	@status=0; data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
@@ -65,19 +71,21 @@ $(BIN)/python:
 		else \
 			echo "error: '$(PYTHON) -m venv' failed; install python3-venv and retry" >&2; exit 1; \
 		fi; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(PIP_INSTALL) --upgrade pip
 
 # Stamps: reinstall only when the dependencies change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "Installing Upstate and its dependencies into $(VENV)..."
+	@$(PIP_INSTALL) -e .
+	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# Statuspage's published Python client, which the Statuspage-compatible API is tested
-	# with; its exact pins (old requests, urllib3) would downgrade ours, so without them.
-	$(BIN)/python -m pip install --quiet --no-deps atlassian-statuspage==1.0.2 lambda-thread-pool==0.0.2
-	touch $@ $(VENV)/.installed
+	@echo "Installing Upstate with its development tools into $(VENV)..."
+	@$(PIP_INSTALL) -e '.[dev]'
+	@# Statuspage's published Python client, which the Statuspage-compatible API is tested
+	@# with; its exact pins (old requests, urllib3) would downgrade ours, so without them.
+	@$(PIP_INSTALL) --no-deps atlassian-statuspage==1.0.2 lambda-thread-pool==0.0.2
+	@touch $@ $(VENV)/.installed
 
 # Third-party browser code the tests run against Upstate (Statuspage's web component), pinned
 # by the lockfile and fetched from the npm registry only.

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from upstate.lib import secretkey
 from upstate.terminal import first_line, table
 
 NETWORK_TIMEOUT = 5.0
@@ -26,7 +27,6 @@ NETWORK_TIMEOUT = 5.0
 # of public pages start failing; below the warning level it is time to look.
 DISK_PROBLEM_BYTES = 200 * 1024 * 1024
 DISK_WARNING_BYTES = 2 * 1024 * 1024 * 1024
-PUBLISHED_SECRET_KEY = "insecure-development-key-set-UPSTATE_SECRET_KEY"
 MIN_SECRET_KEY = 32
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
@@ -80,7 +80,7 @@ def _count(n: int, noun: str) -> str:
 def _secret_key() -> list[Finding]:
     name = "secret key"
     key = settings.SECRET_KEY
-    if key == PUBLISHED_SECRET_KEY:
+    if key == secretkey.PUBLISHED_DEFAULT:
         fix = "set UPSTATE_SECRET_KEY to a long random secret (or unset it to have one generated)"
         return [Finding(name, Level.PROBLEM, "is the key published in Upstate's source", fix)]
     if len(key) < MIN_SECRET_KEY:

@@ -133,8 +133,8 @@ def run_web(options: WebOptions) -> int:
 
 
 def run_worker() -> int:
-    """Runs the huey consumer (tasks and periodic tasks) until SIGINT or SIGTERM.
-    SIGINT lets running tasks finish; SIGTERM interrupts them."""
+    """Runs the huey consumer (tasks and periodic tasks) until SIGINT or SIGTERM. Either lets
+    running tasks finish within UPSTATE_SHUTDOWN_GRACE_SECONDS; a second one interrupts them."""
     # A stop signal during start-up waits for huey's handlers: huey logs "started" before it
     # installs them, and a signal in between ended the worker with a KeyboardInterrupt.
     signal.pthread_sigmask(signal.SIG_BLOCK, WORKER_STOP_SIGNALS)
@@ -223,6 +223,9 @@ def _waking_consumer_class() -> type:
         def __init__(self, huey: Any, **options: Any) -> None:
             self.worker_class = _waking_worker_class(huey)
             super().__init__(huey, **options)
+            # Huey interrupts running tasks on SIGTERM; but SIGTERM is how systemd and
+            # container runtimes ask a service to stop: let the tasks finish, as on SIGINT.
+            self._signal_actions[signal.SIGTERM] = (False, True)
 
         def _set_signal_handlers(self) -> None:
             super()._set_signal_handlers()
