@@ -14,6 +14,7 @@ NAV = [
     ("Incidents", "incident-list", False, "read"),
     ("On call", "oncall", False, "read"),
     ("Tasks", "task-list", False, "read"),
+    ("Postmortem template", "postmortem-template", False, "manage"),
     ("Maintenance", "maintenance-list", False, "read"),
     ("Templates", "template-list", False, "read"),
     ("Monitors", "monitor-list", False, "read"),

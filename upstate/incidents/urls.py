@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from upstate.incidents import template_views, views
+from upstate.incidents import postmortem_template_views, template_views, views
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident-list"),
@@ -29,4 +29,9 @@ urlpatterns = [
     path("templates/new/", template_views.template_create, name="template-create"),
     path("templates/<str:code>/", template_views.template_edit, name="template-edit"),
     path("templates/<str:code>/delete/", template_views.template_delete, name="template-delete"),
+    path(
+        "postmortem-template/",
+        postmortem_template_views.postmortem_template,
+        name="postmortem-template",
+    ),
 ]
