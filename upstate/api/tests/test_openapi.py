@@ -37,6 +37,11 @@ EXPECTED_PATHS = {
     "/api/v1/routes": {"get"},
     "/api/v1/routes/{category}": {"put"},
     "/api/v1/providers": {"get", "patch"},
+    "/api/v1/response-targets": {"get", "patch"},
+    "/api/v1/teams/{team_id}/rotation": {"get", "put", "delete"},
+    "/api/v1/teams/{team_id}/oncall": {"get"},
+    "/api/v1/teams/{team_id}/overrides": {"get", "post"},
+    "/api/v1/teams/{team_id}/overrides/{override_id}": {"get", "patch", "delete"},
 }
 # Signed with the organization's hook secret (X-Upstate-Signature) instead of a bearer key.
 SIGNED_PATHS = {"/api/v1/hooks/conversations"}
