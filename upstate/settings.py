@@ -9,6 +9,7 @@ import dj_database_url
 
 from upstate.lib import emailurl, secretkey
 from upstate.lib.env import ConfigError, declare, env_bool, env_float, env_int, env_str
+from upstate.lib.tasksigning import TaskSerializer
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(
@@ -176,6 +177,10 @@ else:
         help="on the embedded SQLite queue, the longest an idle worker waits before looking for "
         "new tasks (Redis needs no polling)",
     )
+
+# Tasks are pickled: the worker unpickles only what this installation signed (the SQLite
+# queue is a file in the data directory; a Redis may be shared).
+HUEY["serializer"] = TaskSerializer(SECRET_KEY)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
