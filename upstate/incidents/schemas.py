@@ -82,8 +82,8 @@ class IncidentIn(InSchema):
     )
     title: Line
     status: IncidentStatus = IncidentStatus.INVESTIGATING
-    impact: Impact | None = Field(
-        None,
+    impact: Impact = Field(
+        Impact.MINOR,
         description="Default minor; when left out, a severity of minor, major or critical is "
         "taken as the impact",
     )
