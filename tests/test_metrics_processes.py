@@ -5,13 +5,45 @@ monitor checks of the worker process."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.test_serve import UPSTATE, _free_port, _wait_for_http, env  # noqa: F401
+UPSTATE = Path(sys.executable).with_name("upstate")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    """A throwaway SQLite installation, whatever database the test run itself uses."""
+    env = dict(os.environ)
+    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    return env
+
+
+def _wait_for_http(url: str, server: subprocess.Popen) -> httpx.Response:
+    for _ in range(600):
+        assert server.poll() is None, "upstate serve exited during startup"
+        try:
+            return httpx.get(url, timeout=30)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail(f"nothing answered on {url}")
+
 
 TOKEN = "t0ken-for-the-scraper"
 
@@ -32,7 +64,7 @@ def _public_requests(base: str) -> float:
     return total
 
 
-def test_every_scrape_adds_up_all_web_workers(env, tmp_path):  # noqa: F811
+def test_every_scrape_adds_up_all_web_workers(env, tmp_path):
     env = {**env, "UPSTATE_METRICS_TOKEN": TOKEN, "UPSTATE_LOG_LEVEL": "WARNING"}
     subprocess.run([UPSTATE, "demo"], env=env, check=True, capture_output=True, timeout=180)
     port = _free_port()
