@@ -45,6 +45,16 @@ def test_a_command_on_a_new_data_directory_prepares_the_database(env):
     assert json.loads(listed.stdout) == [{"slug": "globex", "name": "Globex", "members": 0}]
 
 
+@pytest.mark.parametrize("command", ["worker", "web"])
+def test_web_and_worker_on_a_new_database_say_what_to_run(env, command):
+    result = upstate(env, command)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "upstate: error: database: has no tables yet; run `upstate migrate` first\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [

@@ -185,6 +185,7 @@ def test_the_public_page_stays_up_when_the_database_is_unreachable(env, tmp_path
 
 def test_a_request_body_over_the_limit_gets_413_before_django(env, tmp_path):
     env = dict(env, UPSTATE_MAX_REQUEST_BYTES="1000")
+    subprocess.run([UPSTATE, "migrate"], env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
     with (tmp_path / "web.log").open("w") as log:
         server = subprocess.Popen(

@@ -23,7 +23,13 @@ BODY_BYTES = 20
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "UPSTATE_TASKS_IMMEDIATE",
+        "DJANGO_SETTINGS_MODULE",
+        "UPSTATE_LOG_LEVEL",  # the default: quiet
+    ):
         env.pop(name, None)
     env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
     return env
@@ -139,6 +145,10 @@ def test_sigterm_finishes_the_request_in_flight_then_frees_everything(env, tmp_p
     assert not [pid for pid in processes if _alive(pid)]
     assert _port_free(port)
     assert "Traceback" not in log
+    # Quiet by default: Upstate's one line, no banner of the web server or the task queue.
+    assert "Upstate is serving on" in log
+    for banner in ("granian", "Huey consumer", "Listening at", "Consumer exiting"):
+        assert banner not in log
 
 
 def test_a_second_signal_stops_everything_at_once(env, tmp_path):

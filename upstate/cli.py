@@ -524,7 +524,7 @@ def _add_account_commands(sub: Any) -> None:
 
     user = _group(sub, "user", "manage users")
     parser = _command(user, "create", cmd_user_create, "create a user (or change a member's role)")
-    parser.add_argument("email")
+    parser.add_argument("email", help="the user's email address (their sign-in)")
     parser.add_argument("--org", required=True, metavar="SLUG", help="organization slug")
     parser.add_argument("--role", required=True, help="owner, admin, responder or viewer")
     parser.add_argument(
@@ -603,7 +603,9 @@ def _add_incident_commands(sub: Any) -> None:
     incident = _group(sub, "incident", "declare, update and list incidents")
     parser = _command(incident, "create", cmd_incident_create, "declare an incident")
     parser.add_argument("--page", required=True, metavar="SLUG", help="status page slug or id")
-    parser.add_argument("--title", required=True)
+    parser.add_argument(
+        "--title", required=True, help="what is wrong, as people reading the page see it"
+    )
     parser.add_argument(
         "--status", default="investigating", help=f"{statuses} (default investigating)"
     )
@@ -629,7 +631,7 @@ def _add_incident_commands(sub: Any) -> None:
     parser.add_argument("--message", help="the update, in Markdown (with --status)")
     _add_component_argument(parser)
     _add_notify_argument(parser)
-    parser.add_argument("--title")
+    parser.add_argument("--title", help="a new title")
     _add_detail_arguments(parser, create=False)
     parser.add_argument(
         "--acknowledge", action="store_true", help="record that a responder has taken it"
@@ -680,7 +682,9 @@ def _add_monitor_commands(sub: Any) -> None:
     parser = _command(
         monitors, "apply", cmd_monitors_apply, "make the org's monitors match a YAML file"
     )
-    parser.add_argument("file", help="YAML file with a `monitors:` list (see the documentation: Monitors)")
+    parser.add_argument(
+        "file", help="YAML file with a `monitors:` list (see the documentation: Monitors)"
+    )
     parser.add_argument("--org", metavar="SLUG", help="organization (default: the file's `org:`)")
     parser.add_argument(
         "--prune", action="store_true", help="also delete monitors that the file does not list"
@@ -714,6 +718,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tables_ready() -> None:
+    """`web` and `worker` never migrate (hosts of one installation would race to): on a
+    database without its tables they say what to run. One that does not answer is no reason
+    not to start: the web serves its disk copies, and both follow once it answers."""
+    from upstate.terminal import database_ready
+
+    try:
+        database_ready(prepare=False)
+    except CommandError as exc:
+        if exc.code is not Exit.UNAVAILABLE:
+            raise
+
+
 def _run(handler: Handler, args: argparse.Namespace) -> int:
     from upstate.terminal import database_ready, flush_stdout
 
@@ -721,6 +738,8 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         # Read by this process's logging set-up and by the children `serve` starts.
         os.environ.setdefault("UPSTATE_LOG_LEVEL", "INFO")
     _setup_django()
+    if handler in (cmd_web, cmd_worker):
+        _tables_ready()
     if handler in LONG_RUNNING:
         return handler(args)
     if handler not in OWN_DATABASE:

@@ -89,10 +89,8 @@ def database_ready(*, prepare: bool = True) -> None:
     if not pending:
         return
     if applied or not prepare:
-        raise CommandError(
-            "database",
-            f"{len(pending)} migrations are not applied yet; run `upstate migrate` first",
-        )
+        what = "has no tables yet" if not applied else f"lacks {len(pending)} migrations"
+        raise CommandError("database", f"{what}; run `upstate migrate` first")
     from upstate.server import migrate
 
     migrate(verbosity=0)
