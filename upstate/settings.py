@@ -281,6 +281,8 @@ MAX_REQUEST_BYTES = env_int(
     help="the longest request body a web process reads; a longer one gets 413 with a JSON "
     "error naming `body`, before Django runs",
 )
+# The same limit where Django reads the body itself (any WSGI server): 413 naming `body` too.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # Public documents (upstate/public): what a CDN in front may cache, in seconds (browsers always
 # revalidate); how long a web process may go without hearing from the database before
 # /healthz calls its public documents stale; a URL told of every changed public address.

@@ -21,3 +21,7 @@ urlpatterns = [
     path("", include("upstate.awareness.public_urls")),
     path("", include("upstate.public.urls")),
 ]
+
+# Errors outside a view's own handling: JSON under /api/, 503 while the database is away.
+handler400 = "upstate.errorpages.bad_request"
+handler500 = "upstate.errorpages.server_error"
