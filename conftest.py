@@ -43,6 +43,40 @@ def _snapshot_dir(settings, tmp_path):
     store.clear()
 
 
+@pytest.fixture(scope="session")
+def _dns_server():
+    from tests.dnsserver import TxtServer
+
+    server = TxtServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def dns_server(_dns_server, settings):
+    """The DNS server custom-domain checks ask (no test reaches the real DNS); a test adds the
+    TXT records it needs with ``dns_server.add_txt(name, value)``."""
+    _dns_server.reset()
+    settings.DNS_RESOLVER = _dns_server.address
+    return _dns_server
+
+
+@pytest.fixture
+def prove_domain(dns_server):
+    """Publish the TXT record of a page's claimed custom domain and run the worker's check:
+    the page is then served at its domain. Returns the page as the check left it."""
+
+    def prove(page):
+        from upstate.pages import domains
+
+        page.refresh_from_db()
+        name = domains.challenge_name(page.custom_domain)
+        dns_server.add_txt(name, domains.challenge_value(page.domain_token))
+        return domains.check_domain(page_id=page.id)
+
+    return prove
+
+
 def _persona(org, email: str, role: str) -> Persona:
     from upstate.orgs.services import add_member, create_api_key
 

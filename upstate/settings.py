@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # the API documentation's Swagger UI from our own static files, not a CDN
     "upstate.orgs",
     "upstate.pages",
     "upstate.incidents",
@@ -68,6 +69,9 @@ MIDDLEWARE = [
     "upstate.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Hosts other than the public URL's reach only verified custom domains' public pages.
+    "upstate.public.hosts.HostMiddleware",
+    "upstate.dashboard.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -413,6 +417,13 @@ MONITOR_CA_FILE = env_str(
 )
 MONITOR_SCHEDULER = env_bool(
     "UPSTATE_MONITOR_SCHEDULER", True, help="`False` runs a worker without monitor checks"
+)
+# Custom domains (upstate/pages/domains.py): the worker looks their TXT records up here.
+DNS_RESOLVER = env_str(
+    "UPSTATE_DNS_RESOLVER",
+    help="the DNS server custom-domain verification asks (`address` or `address:port`); "
+    "unset, the system's resolvers",
+    shown="the system's resolvers",
 )
 # Prometheus metrics (upstate/metrics): /metrics answers only a scraper holding the token.
 METRICS_TOKEN = env_str(

@@ -6,6 +6,7 @@ to an incident, and the signed inbound helpdesk webhook."""
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -163,7 +164,7 @@ def rotate_hook_secret(request: HttpRequest) -> Any:
     secret stops working at once."""
     key: ApiKey = require(request, Need.MANAGE)
     hook = services.rotate_helpdesk_hook(org=key.org)
-    url = request.build_absolute_uri(f"/api/v1/hooks/conversations?hook={hook.code}")
+    url = f"{settings.PUBLIC_URL}/api/v1/hooks/conversations?hook={hook.code}"
     return HookSecretOut(hook_id=hook.code, secret=hooks.secret_for(hook), url=url)
 
 

@@ -15,7 +15,8 @@ from upstate.api.access import (
     scoped,
 )
 from upstate.api.errors import ERROR_RESPONSES
-from upstate.pages import services
+from upstate.lib.errors import InvalidInput
+from upstate.pages import domains, services
 from upstate.pages.models import Component, ComponentGroup, StatusPage
 from upstate.pages.schemas import (
     ComponentGroupIn,
@@ -60,6 +61,17 @@ def get_page(request: HttpRequest, page_id: str) -> Any:
 def update_page(request: HttpRequest, page_id: str, payload: PagePatch) -> Any:
     page = _page(request, page_id, Need.MANAGE)
     return services.update_page(page=page, **payload.model_dump(exclude_unset=True))
+
+
+@router.post("/pages/{page_id}/custom-domain/check", response={202: PageOut, **ERROR_RESPONSES})
+def check_custom_domain(request: HttpRequest, page_id: str) -> Any:
+    """Look the custom domain's TXT record up again now (the worker also does every few
+    minutes); `custom_domain_verification` says what it found once the check ran."""
+    page = _page(request, page_id, Need.MANAGE)
+    if not page.custom_domain:
+        raise InvalidInput("custom_domain", "the page has no custom domain to check")
+    domains.request_check(page=page)
+    return Status(202, page)
 
 
 @router.delete("/pages/{page_id}", response={204: None, **ERROR_RESPONSES})

@@ -53,7 +53,7 @@ def _attrs(**values: str | None) -> str:
 def snippets(page: StatusPage, options: dict[str, Any]) -> dict[str, str]:
     """The HTML and Markdown to paste, for the options chosen on the screen."""
     root = page_url(page)
-    if page.custom_domain:
+    if page.verified_domain:
         script_src, slug = f"{root}/widget.js", None
     else:
         script_src, slug = f"{settings.PUBLIC_URL}/widget.js", page.slug

@@ -96,8 +96,8 @@ class PageSettingsForm(PageCreateForm):
     custom_domain = forms.CharField(
         required=False,
         max_length=253,
-        help_text="Serve the page at its own host name, e.g. status.example.com; "
-        "leave empty to use /p/<slug>/ only.",
+        help_text="Serve the page at its own host name, e.g. status.example.com, once a DNS "
+        "TXT record proves it is yours; leave empty to use /p/<slug>/ only.",
     )
     logo_url = forms.URLField(
         required=False,

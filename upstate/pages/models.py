@@ -32,7 +32,14 @@ class StatusPage(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    custom_domain = models.CharField(max_length=253, unique=True, null=True, blank=True)
+    # Served (and used in links) only once verified: several pages may claim a domain, one
+    # proves it (upstate/pages/domains.py); the constraint below keeps it to one.
+    custom_domain = models.CharField(max_length=253, null=True, blank=True, db_index=True)
+    # The value of the TXT record that proves the domain; a new one with every new domain.
+    domain_token = models.CharField(max_length=40, blank=True)
+    domain_verified_at = models.DateTimeField(null=True, blank=True)
+    domain_checked_at = models.DateTimeField(null=True, blank=True)
+    domain_check_error = models.CharField(max_length=300, blank=True)
     logo_url = models.URLField(blank=True)
     accent_color = models.CharField(max_length=7, default="#2563eb")
     time_zone = models.CharField(max_length=64, default="Etc/UTC")
@@ -44,8 +51,22 @@ class StatusPage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["custom_domain"],
+                condition=models.Q(domain_verified_at__isnull=False),
+                name="page_one_verified_domain",
+            )
+        ]
+
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def verified_domain(self) -> str | None:
+        """The custom domain the page is served at and linked with, once proven."""
+        return self.custom_domain if self.custom_domain and self.domain_verified_at else None
 
 
 class ComponentGroup(models.Model):

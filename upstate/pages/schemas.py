@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Schema
 
 from upstate.api.fields import Code, InSchema, Line, PatchSchema, Position, Text, Timestamp, Url
+from upstate.pages import domains
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
 from upstate.public.links import page_url
@@ -44,12 +45,38 @@ class PagePatch(PatchSchema):
     support_url: Url | None = None
 
 
+class DomainVerificationOut(Schema):
+    """Whether the page's custom domain is proven, and the TXT record that proves it."""
+
+    status: str  # none, pending, verified or failed
+    record_name: str | None
+    record_type: str = "TXT"
+    record_value: str | None
+    checked_at: Timestamp | None
+    verified_at: Timestamp | None
+    error: str
+
+    @staticmethod
+    def of(page: StatusPage) -> DomainVerificationOut:
+        claimed = bool(page.custom_domain)
+        return DomainVerificationOut(
+            status=domains.status(page),
+            record_name=domains.challenge_name(page.custom_domain) if claimed else None,
+            record_value=domains.challenge_value(page.domain_token) if claimed else None,
+            checked_at=page.domain_checked_at,
+            verified_at=page.domain_verified_at,
+            error=page.domain_check_error,
+        )
+
+
 class PageOut(Schema):
     id: str
     name: str
     slug: str
     description: str
     custom_domain: str | None
+    # The domain is served and used in links only once verified.
+    custom_domain_verification: DomainVerificationOut
     logo_url: str
     accent_color: str
     time_zone: str
@@ -68,6 +95,10 @@ class PageOut(Schema):
     @staticmethod
     def resolve_url(page: StatusPage) -> str:
         return page_url(page)
+
+    @staticmethod
+    def resolve_custom_domain_verification(page: StatusPage) -> DomainVerificationOut:
+        return DomainVerificationOut.of(page)
 
 
 class ComponentIn(InSchema):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from upstate.audit.services import changed, record
 from upstate.lib.errors import InvalidInput
 from upstate.orgs.models import Organization
+from upstate.pages import domains
 from upstate.pages.models import (
     KEYWORDS_MAX,
     Component,
@@ -67,11 +68,18 @@ def _clean_page_fields(page: StatusPage | None, fields: dict[str, Any]) -> dict[
         if domain is not None:
             if not DOMAIN_RE.match(domain):
                 raise InvalidInput("custom_domain", "is not a valid host name")
-            clash = StatusPage.objects.filter(custom_domain=domain)
+            reason = domains.refusal(domain)
+            if reason:
+                raise InvalidInput("custom_domain", reason)
+            # Claims are free until proven (first come is not first served): only a verified
+            # domain is held.
+            clash = StatusPage.objects.filter(
+                custom_domain=domain, domain_verified_at__isnull=False
+            )
             if page is not None:
                 clash = clash.exclude(id=page.id)
             if clash.exists():
-                raise InvalidInput("custom_domain", "is already used by another page")
+                raise InvalidInput("custom_domain", "is already verified by another page")
         cleaned["custom_domain"] = domain
     if "accent_color" in cleaned and not COLOR_RE.match(cleaned["accent_color"] or ""):
         raise InvalidInput("accent_color", "must be a colour like #2563eb")
@@ -101,7 +109,10 @@ def _required_text(field: str, value: Any, max_length: int) -> str:
 @transaction.atomic
 def create_page(*, org: Organization, name: str, slug: str, **fields: Any) -> StatusPage:
     cleaned = _clean_page_fields(None, {"name": name, "slug": slug, **fields})
-    page = StatusPage.objects.create(org=org, **cleaned)
+    claim = domains.claim_fields(cleaned.get("custom_domain"))
+    page = StatusPage.objects.create(org=org, **cleaned, **claim)
+    if page.custom_domain:
+        domains.request_check(page=page)
     record(org=org, action="page.created", target=page, details={"slug": page.slug})
     request_rebuild(page.id)
     return page
@@ -111,9 +122,15 @@ def create_page(*, org: Organization, name: str, slug: str, **fields: Any) -> St
 def update_page(*, page: StatusPage, **fields: Any) -> StatusPage:
     cleaned = _clean_page_fields(page, fields)
     before = {key: getattr(page, key) for key in cleaned}
+    new_claim = cleaned.get("custom_domain", page.custom_domain) != page.custom_domain
     for key, value in cleaned.items():
         setattr(page, key, value)
+    if new_claim:
+        for key, value in domains.claim_fields(page.custom_domain).items():
+            setattr(page, key, value)
     page.save()
+    if new_claim and page.custom_domain:
+        domains.request_check(page=page)
     record(org=page.org_id, action="page.updated", target=page, details=changed(before, cleaned))
     request_rebuild(page.id)
     return page

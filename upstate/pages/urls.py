@@ -10,6 +10,7 @@ P = "pages/<slug:page_slug>/"
 urlpatterns = [
     path("pages/new/", views.page_create, name="page-create"),
     path(f"{P}settings/", views.page_settings, name="page-settings"),
+    path(f"{P}settings/domain-check/", views.page_domain_check, name="page-domain-check"),
     path(f"{P}components/", views.component_list, name="component-list"),
     path(f"{P}components/new/", views.component_create, name="component-create"),
     path(f"{P}components/<str:code>/edit/", views.component_edit, name="component-edit"),

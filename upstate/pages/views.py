@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from upstate.dashboard.access import get_for_member, member_context
 from upstate.dashboard.formerrors import apply_invalid
 from upstate.lib.errors import InvalidInput
+from upstate.pages import domains
 from upstate.pages.forms import ComponentForm, GroupForm, PageCreateForm, PageSettingsForm
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentGroup, StatusPage
@@ -237,8 +238,34 @@ def page_settings(request: HttpRequest, org_slug: str, page_slug: str) -> HttpRe
             else:
                 messages.success(request, "Page settings saved.")
                 return redirect("dashboard:page-settings", org_slug=org_slug, page_slug=page.slug)
-    context = {"page": page, "form": form, "can_write": can_write, "cname_target": cname_target()}
+    context = {
+        "page": page,
+        "form": form,
+        "can_write": can_write,
+        "cname_target": cname_target(),
+        "domain": _domain_context(page),
+    }
     return render(request, "pages/settings.html", context, status=400 if form.errors else 200)
+
+
+def _domain_context(page: StatusPage) -> dict[str, Any]:
+    claimed = bool(page.custom_domain)
+    return {
+        "status": domains.status(page),
+        "record_name": domains.challenge_name(page.custom_domain) if claimed else "",
+        "record_value": domains.challenge_value(page.domain_token) if claimed else "",
+    }
+
+
+@login_required
+@require_POST
+def page_domain_check(request: HttpRequest, org_slug: str, page_slug: str) -> HttpResponse:
+    """'Check now': the worker looks the domain's TXT record up at once."""
+    page, _ = _page(request, org_slug, page_slug, require="manage")
+    if page.custom_domain:
+        domains.request_check(page=page)
+        messages.info(request, f"Checking the DNS records of {page.custom_domain}.")
+    return redirect("dashboard:page-settings", org_slug=org_slug, page_slug=page.slug)
 
 
 @login_required

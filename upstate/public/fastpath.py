@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate, parsedate_to_datetime
 from time import perf_counter
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from upstate.metrics.public import PublicTally, record_now
 from upstate.public import store
+from upstate.public.hosts import own_hosts
 from upstate.public.store import Pair, Variant, query_params
 
 StartResponse = Callable[..., object]
@@ -52,9 +52,7 @@ class FastPath:
     def __init__(self) -> None:
         from upstate.public.widget import WIDGET_CACHE_CONTROL, widget_document
 
-        self._own_hosts = frozenset(
-            {"localhost", "127.0.0.1", "[::1]", (urlsplit(settings.PUBLIC_URL).hostname or "")}
-        )
+        self._own_hosts = own_hosts()
         # The embeddable script: one file for every host, the main one and custom domains.
         doc, self._widget_built_at = widget_document()
         self._widget = store.pair(
@@ -66,7 +64,11 @@ class FastPath:
     ) -> Answer | None:
         if method != "GET" and method != "HEAD":
             return None
-        if not query:
+        # Pages under /p/<slug>/ only on this installation's own hosts: on a tenant's custom
+        # domain they would show other tenants' pages (Django answers 404 there).
+        host = _host(headers("host") or "")
+        own = host in self._own_hosts
+        if not query and own:
             hit = store.by_path(path)
             if hit is not None:
                 return _respond(headers, hit[1], hit[0].dated)
@@ -74,21 +76,23 @@ class FastPath:
             return _respond(headers, self._widget, self._widget_built_at)
         match = _SLUG_PATH.match(path)
         if match is not None:
+            if not own:
+                return None
             if match.group(2) is None:
                 return _redirect(f"/p/{match.group(1)}/", query)
             served, rest = store.by_slug(match.group(1)), match.group(2)
         else:
-            host = _host(headers("host") or "")
-            if host in self._own_hosts or not _HOST.match(host):
+            if own or not _HOST.match(host):
                 return None
             served, rest = store.by_host(host), path
         if not _PAGE_PATH.match(rest) or "/." in rest:
             return None
-        if len(rest) > 1 and rest.endswith("/"):
-            # Documents link to each other relatively; one address per document keeps them right.
-            return _redirect(path.rstrip("/"), query)
         if served is None:
             return None
+        if len(rest) > 1 and rest.endswith("/"):
+            # Documents link to each other relatively; one address per document keeps them right.
+            # One leading slash only: "//evil.example" would send the browser to another host.
+            return _redirect("/" + path.strip("/"), query)
         key = rest.lstrip("/")
         # A few documents come in variants named by their query (``badge.svg?style=flat``);
         # any other query is ignored, as static servers do, except one naming a parameter

@@ -10,8 +10,9 @@ from upstate.pages.models import StatusPage
 
 
 def page_url(page: StatusPage) -> str:
-    if page.custom_domain:
-        return f"https://{page.custom_domain}"
+    # A claimed domain is no link until its organization proved it holds it.
+    if page.verified_domain:
+        return f"https://{page.verified_domain}"
     return f"{settings.PUBLIC_URL}/p/{page.slug}"
 
 

@@ -17,6 +17,7 @@ from upstate.orgs.services import role_of
 from upstate.pages.models import StatusPage
 from upstate.public import store
 from upstate.public.embeds import WIDGET_DATA, badge_for
+from upstate.public.lookup import request_host, verified_domain_pages
 from upstate.public.snapshot import FRAMABLE, Snapshot, build_snapshot, latest_snapshot
 from upstate.public.widget import WIDGET_CACHE_CONTROL, widget_document
 
@@ -27,8 +28,7 @@ def page_document(request: HttpRequest, slug: str, rest: str = "") -> HttpRespon
 
 
 def domain_document(request: HttpRequest, rest: str = "") -> HttpResponse:
-    host = request.get_host().split(":")[0].lower()
-    page = StatusPage.objects.filter(custom_domain=host).select_related("org").first()
+    page = verified_domain_pages(StatusPage.objects, request).select_related("org").first()
     if page is None and not rest:
         return redirect("dashboard:home")
     return _serve(request, page, rest)
@@ -94,11 +94,10 @@ def page_badge(request: HttpRequest, slug: str, code: str | None = None) -> Http
 
 
 def domain_badge(request: HttpRequest, code: str | None = None) -> HttpResponse:
-    host = request.get_host().split(":")[0].lower()
-    served = store.by_host(host)
+    served = store.by_host(request_host(request))
     snapshot = None if served is None else served.snapshot
     if snapshot is None:
-        page = StatusPage.objects.filter(custom_domain=host).select_related("org").first()
+        page = verified_domain_pages(StatusPage.objects, request).select_related("org").first()
         snapshot = _readable_snapshot(request, page)
         if isinstance(snapshot, HttpResponse):
             return snapshot

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.utils import timezone
 
 from upstate.incidents.services import (
     create_incident,
@@ -58,6 +59,7 @@ def test_the_custom_domain_is_the_postmortem_address(
     smtp_sink, promising, api_component, django_capture_on_commit_callbacks
 ):
     promising.custom_domain = "status.example.org"
+    promising.domain_verified_at = timezone.now()  # only a proven domain is linked
     promising.save()
     subscribe(promising, "ann@example.com")
     incident = _resolve(promising, api_component, django_capture_on_commit_callbacks)

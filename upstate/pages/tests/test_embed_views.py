@@ -54,8 +54,11 @@ def test_options_change_the_snippets(client, viewer, page, api_component, web_co
     assert "embed?theme=dark" in html
 
 
-def test_a_custom_domain_page_gets_short_snippets_and_statuspages_widget(client, owner, page):
+def test_a_custom_domain_page_gets_short_snippets_and_statuspages_widget(
+    client, owner, page, prove_domain
+):
     update_page(page=page, custom_domain="status.acme.test")
+    prove_domain(page)
 
     html = _as(client, owner).get(URL).content.decode()
 

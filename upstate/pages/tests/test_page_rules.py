@@ -37,13 +37,14 @@ def test_bad_page_settings_name_the_field(org, fields, field):
     assert not StatusPage.objects.exists()
 
 
-def test_slugs_and_domains_are_unique_across_orgs(page, other_org):
+def test_slugs_and_verified_domains_are_unique_across_orgs(page, other_org, prove_domain):
     update_page(page=page, custom_domain="Status.Acme.test.")
     page.refresh_from_db()
     assert page.custom_domain == "status.acme.test"
     with pytest.raises(InvalidInput) as caught:
         create_page(org=other_org, name="x", slug="acme")
     assert caught.value.field == "slug"
+    prove_domain(page)
     with pytest.raises(InvalidInput) as caught:
         create_page(org=other_org, name="x", slug="x", custom_domain="status.acme.test")
     assert caught.value.field == "custom_domain"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from upstate.pages.models import StatusPage
 
@@ -79,14 +80,20 @@ def test_bad_input_shows_the_field_error_and_writes_nothing(client, owner, page,
     assert page.description == "" and page.custom_domain is None and page.private is False
 
 
-def test_a_taken_custom_domain_is_a_field_error(client, owner, page, other_page):
+def test_a_domain_another_page_verified_is_a_field_error(client, owner, page, other_page):
     other_page.custom_domain = "status.acme.test"
+    other_page.save()
+    # A mere claim does not hold the domain: the one who proves it gets it.
+    assert _as(client, owner).post(URL, _settings()).status_code == 302
+    page.custom_domain = None
+    page.save()
+    other_page.domain_verified_at = timezone.now()
     other_page.save()
 
     response = _as(client, owner).post(URL, _settings())
 
     assert response.status_code == 400
-    assert "already used" in response.context["form"].errors["custom_domain"][0]
+    assert "already verified" in response.context["form"].errors["custom_domain"][0]
 
 
 def test_the_viewer_reads_but_cannot_save(client, viewer, page):

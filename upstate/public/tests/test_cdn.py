@@ -46,12 +46,13 @@ def test_an_unchanged_build_purges_nothing(purge_hook, page):
     assert purge_hook.at("/purge") == []
 
 
-def test_a_page_on_its_custom_domain_is_purged_there_too(purge_hook, page):
+def test_a_page_on_its_custom_domain_is_purged_there_too(purge_hook, page, prove_domain):
     from upstate.pages.services import update_page
 
     build_snapshot(page)
     purge_hook.requests.clear()
     update_page(page=page, custom_domain="status.acme.test")
+    page = prove_domain(page)
     build_snapshot(page)
 
     urls = purge_hook.at("/purge")[-1].json()["urls"]

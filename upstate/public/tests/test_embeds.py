@@ -185,8 +185,9 @@ def test_an_unknown_component_badge_is_404(client, scene):
     assert client.get("/p/nobody/badge.svg?label=x").status_code == 404
 
 
-def test_a_custom_domain_badge_takes_a_label(client, scene):
+def test_a_custom_domain_badge_takes_a_label(client, scene, prove_domain):
     update_page(page=scene.page, custom_domain="status.acme.test")
+    prove_domain(scene.page)
     rebuild_now(scene.page.id)
 
     response = client.get("/badge.svg?label=Acme", HTTP_HOST="status.acme.test")

@@ -397,21 +397,35 @@ def statuspage_widget() -> Path:
     return STATUSPAGE_WIDGET
 
 
+@pytest.fixture
+def browser_resolving_acme(browser):
+    """A Chromium of its own in which status.acme.test is the loopback interface."""
+    chromium = browser.context.browser.browser_type.launch(
+        executable_path="/usr/bin/chromium",
+        headless=True,
+        args=["--no-sandbox", "--host-resolver-rules=MAP status.acme.test 127.0.0.1"],
+    )
+    yield chromium.new_page()
+    chromium.close()
+
+
 def test_statuspages_own_web_component_shows_the_status(
-    live_upstate, live_page, site, browser, statuspage_widget
+    live_upstate, live_page, site, browser_resolving_acme, statuspage_widget, prove_domain
 ):
-    # It fetches /api/v2/summary.json at the root of its src: the page's custom domain.
-    # Chromium resolves every *.localhost name to the loopback interface.
-    update_page(page=live_page, custom_domain="acme.localhost")
+    # It fetches /api/v2/summary.json at the root of its src: the page's (verified) custom
+    # domain, which this browser resolves to the loopback interface.
+    update_page(page=live_page, custom_domain="status.acme.test")
+    prove_domain(live_page)
     _make_state(live_page, "critical")
     shutil.copy(statuspage_widget, site.root / "status-widget.js")  # type: ignore[attr-defined]
     port = live_upstate.rsplit(":", 1)[1]
+    browser = browser_resolving_acme
 
     browser.goto(
         site(
             '<body><script src="status-widget.js"></script>'
-            f'<statuspage-widget src="http://acme.localhost:{port}"></statuspage-widget>'
-            f'<statuspage-widget src="http://acme.localhost:{port}" appearance="badge">'
+            f'<statuspage-widget src="http://status.acme.test:{port}"></statuspage-widget>'
+            f'<statuspage-widget src="http://status.acme.test:{port}" appearance="badge">'
             "</statuspage-widget></body>"
         )
     )

@@ -52,8 +52,9 @@ def test_it_builds_a_missing_snapshot_on_first_request(client, page):
     assert client.get("/p/acme/api/v2/summary.json", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
-def test_it_serves_a_page_on_its_custom_domain_through_django_too(client, page):
+def test_it_serves_a_page_on_its_custom_domain_through_django_too(client, page, prove_domain):
     update_page(page=page, custom_domain="status.acme.test")
+    prove_domain(page)
 
     response = client.get("/api/v2/status.json", HTTP_HOST="status.acme.test")
 

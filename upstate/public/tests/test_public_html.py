@@ -197,8 +197,10 @@ def test_links_are_relative_to_each_document(scene):
     assert 'class="brand" href="./"' in html["history"]
 
 
-def test_the_canonical_link_names_the_custom_domain(page):
+def test_the_canonical_link_names_the_custom_domain(page, prove_domain):
     update_page(page=page, custom_domain="status.acme.test")
+    assert '<link rel="canonical" href="https://status.acme.test/">' not in _html(page)[""]
+    page = prove_domain(page)
     assert '<link rel="canonical" href="https://status.acme.test/">' in _html(page)[""]
 
 

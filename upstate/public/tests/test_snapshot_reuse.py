@@ -17,8 +17,10 @@ from upstate.incidents.services import (
     publish_postmortem,
     save_postmortem,
 )
+from upstate.pages.models import StatusPage
 from upstate.pages.services import create_component, create_group, update_component, update_page
 from upstate.public import store
+from upstate.public.publish import request_rebuild
 from upstate.public.snapshot import build_snapshot
 
 KEYED_TEMPLATES = ("public/incident.html", "public/postmortem.html", "public/history.html")
@@ -134,6 +136,9 @@ def _retitle(h: History) -> str:
 
 def _serve_on_a_domain(h: History) -> str:
     update_page(page=h.page, custom_domain="status.example.com")
+    # Proven, as the worker's DNS check would find it: only a verified domain is linked.
+    StatusPage.objects.filter(id=h.page.id).update(domain_verified_at=timezone.now())
+    request_rebuild(h.page.id)
     return "https://status.example.com/incidents/"
 
 

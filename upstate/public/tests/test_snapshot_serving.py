@@ -102,8 +102,9 @@ def test_it_removes_deleted_incidents_and_pages_everywhere(live_upstate, live_pa
     assert not PublicSnapshot.objects.filter(page_code=live_page.code).exists()
 
 
-def test_it_serves_the_custom_domain_at_its_root(live_upstate, live_page):
+def test_it_serves_the_custom_domain_at_its_root(live_upstate, live_page, prove_domain):
     update_page(page=live_page, custom_domain="status.acme.test")
+    prove_domain(live_page)
 
     response = httpx.get(f"{live_upstate}/api/v2/status.json", headers={"Host": "status.acme.test"})
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from wsgiref.util import setup_testing_defaults
 
+from django.utils import timezone
+
 from upstate.public.fastpath import SnapshotApp
 from upstate.public.snapshot import build_snapshot
 from upstate.public.tests.test_fastpath import Unreachable
@@ -23,6 +25,7 @@ def _get(app, path: str, host: str = "127.0.0.1:8000") -> tuple[str, bytes]:
 
 def test_the_form_is_served_from_the_snapshot(page, api_component):
     page.custom_domain = "status.acme.example"
+    page.domain_verified_at = timezone.now()  # only a proven domain is served
     page.save()
     build_snapshot(page)
     backend = Unreachable()
