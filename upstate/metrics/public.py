@@ -23,24 +23,24 @@ class PublicTally:
         self._reset()
 
     def _reset(self) -> None:
-        self.statuses: dict[int, int] = {}
+        self.statuses = [0] * 6  # by status // 100: 1xx ... 5xx (the fast path answers 2xx, 3xx)
         self.buckets = [0] * len(_BOUNDS)
         self.seconds = 0.0
 
     def record(self, status: int, seconds: float) -> None:
-        key = status // 100
-        self.statuses[key] = self.statuses.get(key, 0) + 1
+        self.statuses[status // 100] += 1
         self.buckets[bisect_left(_BOUNDS, seconds)] += 1
         self.seconds += seconds
 
     def flush(self) -> None:
         """Move what was counted into the metrics (by the tally's own thread)."""
         statuses, buckets, seconds = self.statuses, self.buckets, self.seconds
-        if not statuses:
+        if not any(statuses):
             return
         self._reset()
-        for key, count in statuses.items():
-            REQUESTS.labels("public", _STATUS.get(key, "other")).inc(count)
+        for key, count in enumerate(statuses):
+            if count:
+                REQUESTS.labels("public", _STATUS.get(key, "other")).inc(count)
         # Histogram.observe takes one value: add the bucket counts directly (prometheus_client
         # keeps one non-cumulative value per upper bound, as observe would have chosen).
         child = REQUEST_SECONDS.labels("public")
