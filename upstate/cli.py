@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from upstate.lib import text as accepted_text
 from upstate.lib.env import ConfigError
 from upstate.lib.errors import InvalidInput
 from upstate.server import WebOptions
@@ -762,6 +763,10 @@ def main(argv: list[str] | None = None) -> int:
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         return _usage(parser)
+    # The accepted-text rule (upstate.lib.text) for every argument, before anything is stored.
+    if (refused := accepted_text.first_problem(vars(args))) is not None:
+        print(error_line(*refused), file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         return _run(handler, args)
     except CommandError as exc:

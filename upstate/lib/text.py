@@ -14,6 +14,7 @@ predate the rule) pass it through ``xml_safe``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # Characters no text field may hold. Keep in step with the module docstring.
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -55,3 +56,13 @@ _REFUSED_UTF8 = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\
 def xml_safe_bytes(body: bytes) -> bytes:
     """``xml_safe`` for a UTF-8 document already rendered."""
     return _REFUSED_UTF8.sub(b"", body)
+
+
+def first_problem(values: Mapping[str, object]) -> tuple[str, str] | None:
+    """(name, reason) of the first text in ``values`` (a string or a list of strings, such as
+    command-line arguments) that is not acceptable; None when all are."""
+    for name, value in values.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and (reason := problem(item)) is not None:
+                return name, reason
+    return None
