@@ -60,6 +60,7 @@ def test_web_and_worker_on_a_new_database_say_what_to_run(env, command):
     [
         ({"UPSTATE_DEBUG": "yes"}, "UPSTATE_DEBUG must be True or False, not 'yes'"),
         ({"EMAIL_URL": "http://mail"}, "email URL scheme must be one of"),
+        ({"UPSTATE_LOG_LEVEL": "loud"}, "UPSTATE_LOG_LEVEL must be DEBUG, INFO, WARNING"),
     ],
 )
 def test_a_configuration_mistake_is_one_line_and_exit_code_2(env, variables, message):

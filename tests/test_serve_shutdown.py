@@ -1,5 +1,6 @@
-"""Stopping `upstate serve` for real: a request in flight finishes, every process it started
-exits and the port is free; a second signal stops everything at once, leaving no child."""
+"""Stopping `upstate serve` for real: a request in flight and an email being sent finish,
+every process it started exits and the port is free; a second signal stops everything at
+once, leaving no child."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from upstate.notifications.tests.sinks import SmtpSink, _Handler
 
 UPSTATE = Path(sys.executable).with_name("upstate")
 STARTUP_ATTEMPTS = 600  # x 0.1 s: bounded, but generous for a loaded machine
@@ -175,3 +178,46 @@ def test_a_second_signal_stops_everything_at_once(env, tmp_path):
     assert len(processes) >= 3
     assert not [pid for pid in processes if _alive(pid)]
     assert _port_free(port)
+
+
+class _NoticingHandler(_Handler):
+    """The sink's handler, telling the test when a message is being received."""
+
+    def __init__(self, sink: SmtpSink, receiving: threading.Event) -> None:
+        super().__init__(sink)
+        self.receiving = receiving
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+        self.receiving.set()
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_sigterm_lets_an_email_being_sent_finish(env, tmp_path):
+    receiving = threading.Event()
+    sink = SmtpSink()
+    sink.controller.handler = _NoticingHandler(sink, receiving)
+    sink.delay = 3  # a slow mail server: the send is in flight when the signal comes
+    sink.start()
+    env.update(EMAIL_URL=sink.url, UPSTATE_SHUTDOWN_GRACE_SECONDS="60")
+    try:
+        # The demo's live incident pages its admin: the worker sends that email once it runs.
+        demo = subprocess.run([UPSTATE, "demo"], env=env, capture_output=True, timeout=300)
+        assert demo.returncode == 0, demo.stderr
+        port = _free_port()
+        server = _start(env, tmp_path, port)
+        try:
+            assert receiving.wait(300), (tmp_path / "serve.log").read_text()
+            server.send_signal(signal.SIGTERM)
+            code = server.wait(timeout=120)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    finally:
+        sink.stop()
+
+    log = (tmp_path / "serve.log").read_text()
+    assert code == 0, log
+    assert sink.count >= 1, log  # the send in flight completed
+    assert sink.mails[0].recipients[0].endswith("@acme.test")  # a responder, paged
+    assert "Traceback" not in log

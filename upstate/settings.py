@@ -359,6 +359,10 @@ LOG_LEVEL = env_str(
     "queue's own start and stop messages show too (at `WARNING` otherwise; `--verbose` on "
     "`serve`, `web` and `worker` sets `INFO`)",
 ).upper()
+if LOG_LEVEL not in ("", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ConfigError(
+        f"UPSTATE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
 # The web server's and the task queue's banners speak to their own operators; a console
 # shows what Upstate says (one line when it serves), warnings and errors.
 THIRD_PARTY_LOG_LEVEL = LOG_LEVEL or "WARNING"
