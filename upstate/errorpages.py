@@ -27,7 +27,9 @@ _UNAVAILABLE_PAGE = """<!doctype html>
 
 
 def _api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    # Statuspage's management API (/statuspage/v1/) answers JSON too; its clients read
+    # `message`, which this shape has.
+    return request.path.startswith(("/api/", "/statuspage/"))
 
 
 def _error(message: str, status: int, field: str | None = None, **headers: str) -> JsonResponse:

@@ -15,7 +15,7 @@ _OTHER = ("/metrics", "/healthz", "/static/")
 
 
 def surface(path: str) -> str:
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/statuspage/")):  # Statuspage's management API too
         return "api"
     if path.startswith("/dashboard/") or path == "/dashboard":
         return "dashboard"

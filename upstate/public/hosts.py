@@ -20,7 +20,7 @@ LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
 # Load balancers probe each process by its address, whatever the name.
 ANY_HOST_PATHS = frozenset({"/healthz"})
 # Under these a custom domain would show the installation itself or other tenants' pages.
-OWN_HOST_PREFIXES = ("/dashboard/", "/api/v1/", "/p/", "/static/")
+OWN_HOST_PREFIXES = ("/dashboard/", "/api/v1/", "/statuspage/v1/", "/p/", "/static/")
 
 
 def public_host() -> str:

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -150,6 +152,12 @@ def endpoint(*, page: bool = True, **handlers: Handler) -> Callable[..., HttpRes
             return error_response(404, NotFound.default)
         except RateLimited as exc:
             return error_response(429, exc.reason)
+        except RequestDataTooBig:
+            return error_response(413, f"body: must be at most {settings.MAX_REQUEST_BYTES} bytes")
+        except (OperationalError, InterfaceError):
+            response = error_response(503, "The database is unavailable; try again shortly")
+            response["Retry-After"] = "30"
+            return response
         except Exception:
             log.exception("Statuspage-compatible API request failed: %s", request.path)
             return error_response(500, "Internal server error")

@@ -92,3 +92,25 @@ def test_unknown_paths_and_methods_answer_json(sp, page):
         assert set(response.json()) == {"error", "message"}
     unsupported = sp.get(f"/pages/{page.code}/components/abc/uptime")
     assert unsupported.status_code == 404 and "uptime" in unsupported.json()["message"]
+
+
+def test_a_body_over_the_limit_gets_a_json_413(sp, page, settings):
+    settings.MAX_REQUEST_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = sp.post(f"/pages/{page.code}/incidents", {"incident": {"name": "x" * 2000}})
+    assert response.status_code == 413
+    assert response.json()["message"].startswith("body") and "error" in response.json()
+    assert not Incident.objects.exists()
+
+
+def test_a_custom_domain_serves_no_management_api(client, owner, page):
+    from django.utils import timezone
+
+    from upstate.pages.models import StatusPage
+
+    domain = "status.acme.test"
+    StatusPage.objects.filter(id=page.id).update(
+        custom_domain=domain, domain_verified_at=timezone.now()
+    )
+    headers = {"HTTP_AUTHORIZATION": f"OAuth {owner.key}"}
+    assert client.get(f"{BASE}/pages", HTTP_HOST=domain, **headers).status_code == 404
+    assert client.get(f"{BASE}/pages", **headers).status_code == 200
