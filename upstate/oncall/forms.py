@@ -80,7 +80,7 @@ class RotationForm(AcceptedText, forms.Form):
         return [found[e] for e in emails]
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(AcceptedText, forms.Form):
     member = _MemberChoice(
         queryset=Membership.objects.none(),
         empty_label=None,
@@ -116,7 +116,7 @@ class OverrideForm(forms.Form):
         return data
 
 
-class ResponseTargetsForm(forms.Form):
+class ResponseTargetsForm(AcceptedText, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for severity in Severity:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from upstate.dashboard.formtext import AcceptedText
 from upstate.orgs.models import Membership
 from upstate.tasks.models import TaskState
 
@@ -17,7 +18,7 @@ def member_choices(members: list[Membership]) -> list[tuple[str, str]]:
     return UNASSIGNED + [(m.user.email, m.user.email) for m in members]
 
 
-class TaskChangeForm(forms.Form):
+class TaskChangeForm(AcceptedText, forms.Form):
     state = forms.ChoiceField(choices=TaskState.choices, help_text="Where the work stands.")
     assignee = forms.ChoiceField(
         required=False, help_text="The member who sees it through; they get an email."
@@ -37,7 +38,7 @@ class TaskChangeForm(forms.Form):
         return self.members.get(self.cleaned_data.get("assignee") or "")
 
 
-class ActionItemForm(forms.Form):
+class ActionItemForm(AcceptedText, forms.Form):
     code = forms.CharField(required=False, widget=forms.HiddenInput)
     title = forms.CharField(
         max_length=255, required=False, help_text="One concrete change that prevents a repeat."
