@@ -109,3 +109,71 @@ def test_it_names_an_unknown_incident_code(db, run):
 
     assert code == 2
     assert "code: no incident with code 'aaaaaaaaaaaa'" in err
+
+
+def test_it_names_the_unknown_component_of_name_equals_status(page, api_component, run):
+    code, _, err = run(
+        "incident", "create", "--page", "acme", "--title", "X",
+        "--component", "Database=major_outage",
+    )  # fmt: skip
+
+    assert code == 2
+    assert "component: no component 'Database' on page acme" in err
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_an_unknown_component_status_naming_the_component(page, api_component, run):
+    code, _, err = run(
+        "incident", "create", "--page", "acme", "--title", "X", "--component", "API=down"
+    )
+
+    assert code == 2
+    assert f"components.{api_component.code}: must be one of operational" in err
+    assert not Incident.objects.exists()
+
+
+def test_it_backfills_a_past_incident(page, run):
+    code, out, _ = run(
+        "incident", "create", "--page", "acme", "--title", "Old outage",
+        "--started-at", "2025-01-31T14:05:00Z", "--resolved-at", "2025-01-31T15:00:00",
+    )  # fmt: skip
+
+    assert code == 0
+    incident = Incident.objects.get(code=out.strip())
+    assert incident.backfilled
+    assert incident.status == IncidentStatus.RESOLVED
+    assert incident.resolved_at.isoformat() == "2025-01-31T15:00:00+00:00"
+
+
+def test_it_refuses_a_time_it_cannot_read(page, run):
+    code, _, err = run(
+        "incident", "create", "--page", "acme", "--title", "X", "--started-at", "yesterday"
+    )
+
+    assert code == 2
+    assert "started_at: must be an ISO 8601 date and time" in err
+
+
+def test_update_changes_details_without_posting_and_acknowledges(page, run):
+    incident_code = run("incident", "create", "--page", "acme", "--title", "X")[1].strip()
+
+    code, out, _ = run(
+        "incident", "update", incident_code, "--impact", "critical", "--category", "security",
+        "--acknowledge",
+    )  # fmt: skip
+
+    assert code == 0
+    assert out.startswith(f"Changed {incident_code}")
+    incident = Incident.objects.get(code=incident_code)
+    assert (incident.impact, incident.category) == (Impact.CRITICAL, "security")
+    assert incident.acknowledged_at is not None
+    assert incident.updates.count() == 1  # no timeline entry
+
+
+def test_update_with_nothing_to_change_says_so(page, run):
+    incident_code = run("incident", "create", "--page", "acme", "--title", "X")[1].strip()
+
+    code, _, err = run("incident", "update", incident_code)
+
+    assert code == 2
+    assert "nothing to change" in err

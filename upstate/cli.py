@@ -226,10 +226,13 @@ def _components(page: Any, refs: list[str]) -> dict[str, str | None]:
             name, status = ref, ""
         try:
             component = _component(page, name)
-        except InvalidInput:
+        except InvalidInput as not_found:
             if not sep:
                 raise
-            component, status = _component(page, ref), ""  # a name holding "="
+            try:  # a name holding "="
+                component, status = _component(page, ref), ""
+            except InvalidInput:
+                raise not_found from None
         chosen[component.code] = status or None
     return chosen
 
