@@ -198,7 +198,16 @@ async def run(install: Install, args: argparse.Namespace) -> list[Phase]:
         httpx.AsyncClient(base_url=install.base, timeout=TIMEOUT, limits=limits)
         for _ in range(args.viewers)
     ]
-    await asyncio.gather(*(sign_in(client) for client in clients))
+    # Two at a time: a sign-in hashes the password (PBKDF2, deliberately slow), and fifty at
+    # once on two cores would time out.
+    progress(f"signing {args.viewers} viewers in")
+    gate = asyncio.Semaphore(2)
+
+    async def one(client: httpx.AsyncClient) -> None:
+        async with gate:
+            await sign_in(client)
+
+    await asyncio.gather(*(one(client) for client in clients))
     viewers = [asyncio.create_task(viewer(c, room, current, stop)) for c in clients]
     await asyncio.sleep(POLL_SECONDS + 1)  # every viewer has opened the room and polls
     quiet = Phase(f"quiet room: {args.viewers} viewers, nothing changes")
