@@ -66,11 +66,11 @@ def _clean_page_fields(page: StatusPage | None, fields: dict[str, Any]) -> dict[
     if "custom_domain" in cleaned:
         domain = (cleaned["custom_domain"] or "").strip().lower().rstrip(".") or None
         if domain is not None:
-            if not DOMAIN_RE.match(domain):
-                raise InvalidInput("custom_domain", "is not a valid host name")
             reason = domains.refusal(domain)
             if reason:
                 raise InvalidInput("custom_domain", reason)
+            if not DOMAIN_RE.match(domain):
+                raise InvalidInput("custom_domain", "is not a valid host name")
             # Claims are free until proven (first come is not first served): only a verified
             # domain is held.
             clash = StatusPage.objects.filter(

@@ -64,6 +64,7 @@ def test_it_refuses_the_installations_host_addresses_and_local_names(api, page, 
 
     assert response.status_code == 422
     assert "custom_domain" in field_errors(response)
+    assert "not a valid host name" not in field_errors(response)["custom_domain"]  # the reason
     page.refresh_from_db()
     assert page.custom_domain is None
 
