@@ -8,6 +8,7 @@ import asyncio
 from prometheus_client import REGISTRY
 
 from upstate.metrics.public import PublicTally
+from upstate.monitors.tests.conftest import run  # also from a thread Playwright left a loop in
 
 
 def _sample(name: str, **labels: str) -> float:
@@ -49,4 +50,4 @@ def test_the_event_loop_flushes_every_second():
         await asyncio.sleep(0.3)
         return _sample("upstate_http_requests_total", status="2xx") - before
 
-    assert asyncio.run(serve()) == 1
+    assert run(serve()) == 1
