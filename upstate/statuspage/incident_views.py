@@ -154,7 +154,10 @@ def _is_scheduled(fields: dict[str, Any]) -> bool:
 # --- Lists -------------------------------------------------------------------------------
 
 
-def _search(call: Call, incidents: QuerySet[Incident], maintenances: QuerySet[Maintenance]):
+def _search(
+    call: Call, incidents: QuerySet[Incident], maintenances: QuerySet[Maintenance]
+) -> tuple[QuerySet[Incident], QuerySet[Maintenance]]:
+    """Statuspage's `q`: names, statuses, update texts and postmortems."""
     q = call.request.GET.get("q", "").strip()
     if not q:
         return incidents, maintenances
