@@ -139,6 +139,17 @@ def dashboard_shots(tab: Page, base: str) -> Iterator[tuple[str, Callable[[], No
     yield "maintenance.png", lambda: tab.goto(f"{base}/dashboard/acme/maintenance/")
     yield "components.png", lambda: tab.goto(f"{base}/dashboard/acme/pages/acme/components/")
 
+    def on_call() -> None:
+        tab.goto(f"{base}/dashboard/acme/oncall/")
+        tab.get_by_role("link", name="Platform").click()
+        expect(tab.locator("#oncall-now")).to_contain_text("@acme.test")
+
+    yield "oncall.png", on_call
+    yield (
+        "response-targets.png",
+        lambda: tab.goto(f"{base}/dashboard/acme/response-targets/"),
+    )
+
 
 def take(out: Path, base: str, email: str, password: str) -> list[Path]:
     saved: list[Path] = []

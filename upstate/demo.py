@@ -9,7 +9,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -133,7 +133,8 @@ def reset_demo() -> None:
     org = Organization.objects.filter(slug=ORG_SLUG).first()
     if org is not None:
         org.delete()
-    get_user_model().objects.filter(email=ADMIN_EMAIL, memberships=None).delete()
+    emails = [ADMIN_EMAIL, *ON_CALL_EMAILS]
+    get_user_model().objects.filter(email__in=emails, memberships=None).delete()
     (settings.DATA_DIR / CREDENTIALS_FILE).unlink(missing_ok=True)
 
 
@@ -172,7 +173,37 @@ def _build() -> Organization:
     _login_incident(page, components, now)
     _backfilled_incident(page, components, now)
     _maintenance(page, components, now)
+    _on_call(org, now)
     return org
+
+
+# Responders of the demo's on-call rotation; they cannot sign in (no password).
+ON_CALL_EMAILS = ["ana@acme.test", "ben@acme.test", "chloe@acme.test"]
+
+
+def _on_call(org: Organization, now: datetime) -> None:
+    """A team with a weekly rotation and an override, made after the incidents so that
+    loading the demo pages nobody."""
+    from upstate.oncall.services import add_override, set_rotation
+    from upstate.paging.services import create_team, route_category
+
+    members = [add_member(org=org, email=e, role=Role.RESPONDER) for e in ON_CALL_EMAILS]
+    team = create_team(org=org, name="Platform", members=members)
+    for category in (Category.OUTAGE, Category.INFRASTRUCTURE):
+        route_category(org=org, category=category, team=team)
+    today = timezone.localdate(now)
+    rotation = set_rotation(
+        team=team,
+        members=members,
+        handover_time=time(9, 0),
+        time_zone="Europe/Berlin",
+        period="weekly",
+        starts_on=today - timedelta(days=today.weekday() + 7),  # last week's Monday
+    )
+    start = now + timedelta(days=2)
+    add_override(
+        rotation=rotation, member=members[2], starts_at=start, ends_at=start + timedelta(hours=12)
+    )
 
 
 def _components(page: StatusPage) -> dict[str, Component]:

@@ -27,7 +27,7 @@ NAV = [
     ("Audit log", "audit-log", False, "manage"),
     ("Notification providers", "provider-settings", False, "manage"),
     ("Paging", "paging-settings", False, "manage"),
-    ("Response targets", "response-targets", False, "read"),
+    ("Response targets", "response-targets", False, "manage"),
     ("Profile", "profile", False, "read"),
 ]
 

@@ -20,5 +20,5 @@ urlpatterns = [
         views.override_delete,
         name="oncall-override-delete",
     ),
-    path("settings/response-targets/", views.response_targets, name="response-targets"),
+    path("response-targets/", views.response_targets, name="response-targets"),
 ]

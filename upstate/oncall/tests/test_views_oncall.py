@@ -127,7 +127,7 @@ def test_another_organization_gets_404_everywhere(client, outsider, team, rotati
     assert client.get(_url(team)).status_code == 404
     assert client.post(_url(team, "rotation/delete/")).status_code == 404
     assert client.post(_url(team, f"overrides/{override.code}/delete/")).status_code == 404
-    assert client.get("/dashboard/acme/settings/response-targets/").status_code == 404
+    assert client.get("/dashboard/acme/response-targets/").status_code == 404
     # Their own org's URL with our team's code: not found either.
     assert client.get(f"/dashboard/globex/oncall/teams/{team.code}/").status_code == 404
     assert Rotation.objects.exists() and Override.objects.exists()
@@ -135,16 +135,16 @@ def test_another_organization_gets_404_everywhere(client, outsider, team, rotati
 
 def test_admins_set_response_targets_members_read_them(client, owner, viewer):
     client.force_login(viewer.user)
-    body = client.get("/dashboard/acme/settings/response-targets/").content.decode()
+    body = client.get("/dashboard/acme/response-targets/").content.decode()
     assert 'value="5"' in body and "disabled" in body
     assert "may stay triggered before it is escalated" in body  # help text
     form = {"critical": 10, "high": 60, "medium": 240, "low": 1440}
-    assert client.post("/dashboard/acme/settings/response-targets/", form).status_code == 403
+    assert client.post("/dashboard/acme/response-targets/", form).status_code == 403
 
     client.force_login(owner.user)
-    response = client.post("/dashboard/acme/settings/response-targets/", form)
+    response = client.post("/dashboard/acme/response-targets/", form)
     assert response.status_code == 302
     assert ResponseTargets.objects.get().critical_minutes == 10
-    response = client.post("/dashboard/acme/settings/response-targets/", {**form, "low": 0})
+    response = client.post("/dashboard/acme/response-targets/", {**form, "low": 0})
     assert response.status_code == 400
     assert ResponseTargets.objects.get().low_minutes == 1440
