@@ -105,7 +105,12 @@ def test_a_time_without_an_offset_is_utc(api, page):
         ({"visibility": "secret"}, "visibility", None),
         ({"title": ""}, "title", "must not be empty"),
         ({"title": "x" * 256}, "title", "must be at most 255 characters"),
-        ({"title": "nul \x00 byte"}, "title", "must not contain NUL characters"),
+        (
+            {"title": "nul \x00 byte"},
+            "title",
+            "must not contain control characters (U+0000 at position 5); "
+            "only tab and newline are allowed",
+        ),
         ({"message": "x" * 25_001}, "message", None),
         ({"started_at": "yesterday"}, "started_at", None),
         ({"started_at": "2999-01-01T00:00:00Z"}, "started_at", "must not be in the future"),
