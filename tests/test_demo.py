@@ -71,7 +71,7 @@ def test_it_has_history_a_backfilled_incident_and_a_published_postmortem(demo):
     with_postmortem = past.get(postmortem__isnull=False)
     assert with_postmortem.status == IncidentStatus.POSTMORTEM
     assert with_postmortem.postmortem.status == PostmortemStatus.PUBLISHED
-    assert with_postmortem.postmortem.action_items.count() == 2
+    assert with_postmortem.tasks.count() == 2
     for incident in past.filter(backfilled=False):
         assert incident.updates.count() >= 3
         assert incident.started_at < timezone.now() - timedelta(days=7)
