@@ -91,7 +91,10 @@ class FastPath:
             return None
         if len(rest) > 1 and rest.endswith("/"):
             # Documents link to each other relatively; one address per document keeps them right.
-            # One leading slash only: "//evil.example" would send the browser to another host.
+            # Only to a document this page has, and with one leading slash: "//evil.example"
+            # would send the browser to another host.
+            if rest.strip("/") not in served.variants:
+                return None
             return _redirect("/" + path.strip("/"), query)
         key = rest.lstrip("/")
         # A few documents come in variants named by their query (``badge.svg?style=flat``);
