@@ -97,7 +97,7 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
         try:
             with urllib.request.urlopen(url, timeout=5):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # busy while starting
             time.sleep(0.1)
     sys.exit(f"error: nothing answered on {url}")
 
