@@ -48,6 +48,8 @@ def _screens() -> list[str]:
         f"{base}members/",
         f"{base}api-keys/",
         f"{base}audit/",
+        f"{base}tasks/",
+        f"{base}postmortem-template/",
         "/dashboard/acme/no-such-screen/",
     ]
 
