@@ -93,8 +93,8 @@ class IncidentCreateForm(AcceptedText, ComponentFieldsMixin, forms.Form):
     severity = forms.ChoiceField(
         choices=[("", "Not set"), *Severity.choices],
         required=False,
-        help_text="Internal urgency; sets the response target (by default critical 5 min … low 24 h). "
-        "Asked only when the page shows severity (page settings).",
+        help_text="Internal urgency; sets the response target (by default critical 5 min … "
+        "low 24 h). Asked only when the page shows severity (page settings).",
     )
     category = forms.ChoiceField(
         choices=[("", "Not set"), *Category.choices],

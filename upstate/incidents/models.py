@@ -152,6 +152,13 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.response_state = self.derive_response_state()
+        fields = kwargs.get("update_fields")
+        if fields is not None:
+            kwargs["update_fields"] = {*fields, "response_state"}
+        super().save(*args, **kwargs)
+
     def derive_response_state(self) -> ResponseState:
         """Resolved once resolved (public status resolved or postmortem), else acknowledged
         once someone took it, else triggered. The one rule; `save` stores its answer."""
@@ -160,13 +167,6 @@ class Incident(models.Model):
         if self.acknowledged_at is not None:
             return ResponseState.ACKNOWLEDGED
         return ResponseState.TRIGGERED
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.response_state = self.derive_response_state()
-        fields = kwargs.get("update_fields")
-        if fields is not None:
-            kwargs["update_fields"] = {*fields, "response_state"}
-        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

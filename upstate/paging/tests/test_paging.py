@@ -13,8 +13,8 @@ from upstate.notifications import services as outbox
 from upstate.notifications.models import Delivery, DeliveryStatus, Event, EventKind, EventState
 from upstate.notifications.services import configure_providers
 from upstate.notifications.tests.helpers import subscribe
-from upstate.orgs.models import Membership
 from upstate.oncall.services import set_response_targets
+from upstate.orgs.models import Membership
 from upstate.paging.services import create_team, escalate_due, route_category, set_phone
 
 SID = "AC" + "ab" * 16
