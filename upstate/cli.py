@@ -700,6 +700,100 @@ def _add_monitor_commands(sub: Any) -> None:
     )
 
 
+def cmd_import_statuspage(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from upstate.statuspage.importer import import_statuspage, target_page
+    from upstate.statuspage.source import ApiSource, DirectorySource, FetchFailed
+
+    if args.from_dir and (args.api_key or args.page_id):
+        raise InvalidInput("from-dir", "give either --from-dir or --api-key and --page-id")
+    if not args.from_dir and not (args.api_key and args.page_id):
+        raise InvalidInput("api-key", "give --api-key and --page-id, or --from-dir DIR")
+    if args.retries < 0:
+        raise InvalidInput("retries", "must be 0 or more")
+    org = _org(args.org)
+    source: Any = (
+        DirectorySource(Path(args.from_dir))
+        if args.from_dir
+        else ApiSource(
+            api_key=args.api_key,
+            page_id=args.page_id,
+            base_url=args.base_url,
+            retries=args.retries,
+        )
+    )
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        try:
+            upstream = source.page()
+        except FetchFailed as exc:
+            raise CommandError("statuspage", str(exc), Exit.FAILURE) from exc
+        page, created = target_page(org=org, slug=args.page, upstream=upstream)
+        progress(f"importing into page {page.slug} of {org.slug}")
+        report = import_statuspage(
+            org=org,
+            page=page,
+            source=source,
+            page_created=created,
+            trust_confirmed=args.trust_confirmed,
+            progress=progress,
+        )
+    finally:
+        source.close()
+    print(report.describe())
+    return Exit.OK if report.ok else Exit.FAILURE
+
+
+def _add_import_commands(sub: Any) -> None:
+    group = _group(sub, "import", "bring data from another service")
+    parser = _command(
+        group,
+        "statuspage",
+        cmd_import_statuspage,
+        "copy an Atlassian Statuspage page (components, incidents, maintenance, templates, "
+        "subscribers) into an organization, as history: nobody is notified",
+    )
+    parser.add_argument("--org", required=True, metavar="SLUG", help="the organization to fill")
+    parser.add_argument(
+        "--page",
+        metavar="SLUG",
+        help="the organization's page to fill; created from the Statuspage page when it does "
+        "not exist (default: the Statuspage page's subdomain)",
+    )
+    parser.add_argument(
+        "--api-key", metavar="KEY", help="a Statuspage API key (read from the live API)"
+    )
+    parser.add_argument("--page-id", metavar="ID", help="the Statuspage page id (with --api-key)")
+    parser.add_argument(
+        "--base-url",
+        default="https://api.statuspage.io/v1",
+        metavar="URL",
+        help="the management API (default https://api.statuspage.io/v1)",
+    )
+    parser.add_argument(
+        "--from-dir",
+        metavar="DIR",
+        help="read an export instead: page.json, components.json, component-groups.json, "
+        "incidents.json (or incidents-1.json, ...), incident_templates.json, subscribers.json",
+    )
+    parser.add_argument(
+        "--trust-confirmed",
+        action="store_true",
+        help="keep Statuspage's confirmed email and SMS subscribers confirmed (else they are "
+        "asked to confirm again)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=4,
+        help="how often a request answered 429 or 5xx is retried, with a growing pause (default 4)",
+    )
+
+
 # Servers and workers act for others: their threads set their own audit actor.
 LONG_RUNNING = (cmd_serve, cmd_web, cmd_worker)
 # Commands that prepare the database themselves, or only report on it.
@@ -719,6 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_account_commands(sub)
     _add_incident_commands(sub)
     _add_monitor_commands(sub)
+    _add_import_commands(sub)
     return parser
 
 
