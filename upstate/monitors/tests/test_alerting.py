@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from upstate.incidents.models import Incident, IncidentStatus, Source
+from upstate.incidents.models import Incident, IncidentStatus, ResponseState, Source
 from upstate.incidents.services import post_update, take_ownership
 from upstate.maintenance.services import post_maintenance_update, schedule_maintenance
 from upstate.monitors.models import MonitorStatus
@@ -37,6 +37,7 @@ def test_it_opens_an_incident_after_three_failures_not_before(http_monitor, http
     (incident,) = incidents(page)
     assert http_monitor.status == MonitorStatus.DOWN
     assert incident.source == Source.MONITOR
+    assert incident.response_state == ResponseState.TRIGGERED  # nobody has taken it yet
     assert incident.title == "Public API is down"
     assert incident.status == IncidentStatus.INVESTIGATING
     update = incident.updates.get()
