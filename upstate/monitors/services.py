@@ -569,7 +569,9 @@ def _render(template: str, monitor: Monitor, reason: str) -> str:
     since = monitor.down_since or monitor.last_checked_at or timezone.now()
     values = {
         "monitor": monitor.name,
-        "reason": reason or "no reason given",
+        # What a checked server answered becomes an incident's public message: no control
+        # characters from there (upstate.lib.text).
+        "reason": accepted_text.xml_safe(reason) or "no reason given",
         "target": monitor.target,
         "since": since.strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
