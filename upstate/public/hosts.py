@@ -17,8 +17,9 @@ from upstate.public import store
 from upstate.public.lookup import request_host
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
-# Load balancers probe each process by its address, whatever the name.
-ANY_HOST_PATHS = frozenset({"/healthz"})
+# Load balancers and Prometheus reach each process by its address, whatever the name (the
+# metrics need their token anyway).
+ANY_HOST_PATHS = frozenset({"/healthz", "/metrics"})
 # Under these a custom domain would show the installation itself or other tenants' pages.
 OWN_HOST_PREFIXES = ("/dashboard/", "/api/v1/", "/statuspage/v1/", "/p/", "/static/")
 

@@ -91,8 +91,11 @@ def test_a_custom_domain_reaches_no_dashboard_api_or_other_pages(client, owner, 
     assert client.get(path, HTTP_HOST="unknown.example").status_code == 404
 
 
-def test_every_host_answers_the_health_check(client, db):
+def test_every_host_answers_the_health_check_and_metrics(client, db, settings):
     assert client.get("/healthz", HTTP_HOST="10.0.0.5:8000").status_code in (200, 503)
+    # Prometheus scrapes by address too; the token still guards the metrics.
+    settings.METRICS_TOKEN = "metrics-token-for-the-test"
+    assert client.get("/metrics", HTTP_HOST="10.0.0.5:8000").status_code == 401
 
 
 # --- Redirects never lead to another host ---------------------------------------------------
