@@ -35,7 +35,8 @@ from upstate.public.models import PublicDocument, PublicSnapshot
 log = logging.getLogger(__name__)
 
 # Bump when the encoded layout changes: a server then ignores older copies until rebuilt.
-FORMAT = 4
+# 5: `custom_domain` names only a verified domain (older copies may name a mere claim).
+FORMAT = 5
 MAGIC = b"UPSTATE-SNAPSHOT\n"
 GZIP_MIN_BYTES = 512
 
