@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from upstate.audit.services import record
+from upstate.lib import text as accepted_text
 from upstate.lib.errors import InvalidInput
 from upstate.pages.models import Component, StatusPage
 from upstate.pages.services import on_page
@@ -31,6 +32,9 @@ def clean_address(channel: Channel, value: Any) -> str:
     value = value.strip()
     if len(value) > 500:
         raise InvalidInput("address", "must be at most 500 characters")
+    # URL validation lets control characters through the path; CSV imports arrive here only.
+    if (reason := accepted_text.problem(value)) is not None:
+        raise InvalidInput("address", reason)
     if channel == Channel.EMAIL:
         try:
             validate_email(value)

@@ -216,3 +216,15 @@ def test_a_large_import_sends_confirmations_in_batches(
     assert sorted(r for m in smtp_sink.mails for r in m.recipients) == sorted(
         f"p{n}@example.com" for n in range(450)
     )
+
+
+def test_a_webhook_address_with_a_control_character_is_a_line_error(client, responder, page):
+    text = "channel,address,components\nwebhook,https://hooks.example.com/a\x1bb,\n"
+    client.force_login(responder.user)
+    html = _upload(client, text).content.decode()
+    assert "Nothing was imported" in html
+    assert "<tr><td>2</td><td><code>address</code></td><td>" in html
+    assert "U+001B" in html
+    # The commit step's form refuses the text itself, and sends back to the upload.
+    assert _commit(client, text)["Location"] == BASE + "import/"
+    assert Subscriber.objects.count() == 0
