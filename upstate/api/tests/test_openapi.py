@@ -42,6 +42,11 @@ EXPECTED_PATHS = {
     "/api/v1/teams/{team_id}/oncall": {"get"},
     "/api/v1/teams/{team_id}/overrides": {"get", "post"},
     "/api/v1/teams/{team_id}/overrides/{override_id}": {"get", "patch", "delete"},
+    "/api/v1/templates": {"get", "post"},
+    "/api/v1/templates/{template_id}": {"get", "patch", "delete"},
+    "/api/v1/pages/{page_id}/custom-domain/check": {"post"},
+    "/api/v1/tasks": {"get"},
+    "/api/v1/tasks/{task_id}": {"get", "patch"},
 }
 # Signed with the organization's hook secret (X-Upstate-Signature) instead of a bearer key.
 SIGNED_PATHS = {"/api/v1/hooks/conversations"}
