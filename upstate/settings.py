@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "upstate.awareness",
     "upstate.monitors",
     "upstate.throttle",
+    "upstate.tasks",
 ]
 
 MIDDLEWARE = [
