@@ -714,7 +714,8 @@ def _subscriber_address(item: Obj) -> tuple[str, str]:
     elif mode == "webhook":
         channel, value = Channel.WEBHOOK, item.get("endpoint")
     elif mode in ("slack", "teams"):
-        raise Skip(f"{mode} subscriptions belong to Statuspage's {mode} app")
+        app = {"slack": "Slack", "teams": "Microsoft Teams"}[mode]
+        raise Skip(f"{app} subscriptions belong to Statuspage's {app} app")
     else:
         raise Skip(f"{mode or 'unknown'} subscriptions cannot be brought")
     try:

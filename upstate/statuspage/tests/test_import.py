@@ -137,7 +137,7 @@ def test_subscribers_are_asked_to_confirm_unless_trusted(org, account, smtp_sink
     assert subscribers.skipped == {
         "invalid email": 1,
         "phone number without its country code": 1,
-        "slack subscriptions belong to Statuspage's slack app": 1,
+        "Slack subscriptions belong to Statuspage's Slack app": 1,
     }
     assert "skipped 3 subscribers: invalid email (1)" in report.describe()
     page = StatusPage.objects.get(slug="status")
