@@ -423,13 +423,6 @@ MONITOR_CA_FILE = env_str(
 MONITOR_SCHEDULER = env_bool(
     "UPSTATE_MONITOR_SCHEDULER", True, help="`False` runs a worker without monitor checks"
 )
-# Custom domains (upstate/pages/domains.py): the worker looks their TXT records up here.
-DNS_RESOLVER = env_str(
-    "UPSTATE_DNS_RESOLVER",
-    help="the DNS server custom-domain verification asks (`address` or `address:port`); "
-    "unset, the system's resolvers",
-    shown="the system's resolvers",
-)
 # Prometheus metrics (upstate/metrics): /metrics answers only a scraper holding the token.
 METRICS_TOKEN = env_str(
     "UPSTATE_METRICS_TOKEN",
@@ -450,6 +443,13 @@ if METRICS_TOKEN:
     # app is loaded, and inherited by the web workers granian forks.
     METRICS_DIR.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
+# Custom domains (upstate/pages/domains.py): the worker looks their TXT records up here.
+DNS_RESOLVER = env_str(
+    "UPSTATE_DNS_RESOLVER",
+    help="the DNS server custom-domain verification asks (`address` or `address:port`); "
+    "unset, the system's resolvers",
+    shown="the system's resolvers",
+)
 
 # Variables read before Django starts, or whose default is best said in words: described here
 # for the documentation's configuration table (upstate/lib/envdoc.py).
