@@ -32,9 +32,9 @@ def test_the_limit_per_address_holds_across_clients(client, owner, smtp_inbox): 
 def test_one_client_asking_for_many_addresses_is_limited(
     client,
     org,
-    smtp_inbox,
+    smtp_inbox,  # noqa: F811
     settings,
-    limit,  # noqa: F811
+    limit,
 ):
     from upstate.orgs.services import add_member
 
