@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from upstate.cli import main
@@ -177,3 +183,40 @@ def test_update_with_nothing_to_change_says_so(page, run):
 
     assert code == 2
     assert "nothing to change" in err
+
+
+UPSTATE = Path(sys.executable).with_name("upstate")
+
+
+def test_create_acknowledge_takes_the_incident_in_the_same_step(tmp_path):
+    # The real command on a fresh data directory, as a responder runs it from a terminal.
+    env = dict(os.environ)
+    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+
+    def upstate(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [UPSTATE, *args], env=env, capture_output=True, text=True, timeout=180
+        )
+
+    assert upstate("demo").returncode == 0
+    create = ("incident", "create", "--page", "acme", "--json")
+    taken = upstate(*create, "--title", "Logins slow", "--acknowledge")
+    waiting = upstate(*create, "--title", "Search slow")
+    owned = upstate(
+        *create, "--title", "Exports slow", "--acknowledge", "--owner", "admin@acme.test"
+    )
+
+    assert taken.returncode == 0, taken.stderr
+    incident = json.loads(taken.stdout)
+    assert incident["response_state"] == "acknowledged"
+    assert incident["acknowledged_at"] is not None
+    assert json.loads(waiting.stdout)["response_state"] == "triggered"
+    assert json.loads(waiting.stdout)["acknowledged_at"] is None
+    both = json.loads(owned.stdout)
+    assert (both["response_state"], both["owner"]) == ("acknowledged", "admin@acme.test")
+    listed = json.loads(upstate("incident", "list", "--active", "--json").stdout)
+    states = {i["title"]: i["response_state"] for i in listed}
+    assert states["Logins slow"] == "acknowledged"
+    assert states["Search slow"] == "triggered"

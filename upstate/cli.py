@@ -290,6 +290,7 @@ CREATE_FIELDS = {
     "notify",
     "started_at",
     "resolved_at",
+    "acknowledge",
 }
 
 
@@ -313,6 +314,7 @@ def cmd_incident_create(args: argparse.Namespace) -> int:
         "notify": args.notify,
         "started_at": args.started_at,
         "resolved_at": args.resolved_at,
+        "acknowledge": args.acknowledge,
     }
     payload = _schema(IncidentIn, {k: v for k, v in given.items() if v is not None})
     fields = payload.model_dump(include=CREATE_FIELDS)
@@ -620,6 +622,11 @@ def _add_incident_commands(sub: Any) -> None:
         "--resolved-at",
         metavar="TIME",
         help="backfill a past incident: created already resolved at this time (ISO 8601)",
+    )
+    parser.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="acknowledge it in the same step (it starts triggered otherwise)",
     )
     _add_notify_argument(parser)
     _add_json(parser, "the incident (as the API shows it) instead of its code")
