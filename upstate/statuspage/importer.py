@@ -855,7 +855,8 @@ class IncidentWriter:
         if changed_incidents:
             for incident in changed_incidents:
                 incident.response_state = incident.derive_response_state()
-            fields = [*IMPORTED_FIELDS, "created_at", "response_state"]
+                incident.updated_at = self.importer.now  # bulk_update leaves auto_now alone
+            fields = [*IMPORTED_FIELDS, "created_at", "response_state", "updated_at"]
             Incident.objects.bulk_update(changed_incidents, fields, batch_size=BATCH)
         by_plan = {spid: plan for spid, plan in plans if spid in rows}
         for spid, changed in self._write_children(rows, by_plan).items():

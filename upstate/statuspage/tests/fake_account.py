@@ -331,10 +331,12 @@ def make_account(
 @dataclass
 class AccountServer:
     """The account behind a real HTTP server on loopback. `fail` maps (list, page number) to
-    an HTTP status answered every time; `throttle` answers 429 to every n-th request."""
+    an HTTP status answered every time; `throttle` to how many 429s precede the answer."""
 
     account: Account
     fail: dict[tuple[str, int], int] = field(default_factory=dict)
+    # (list, page number) -> how many more times to answer 429 (Retry-After: 0) first.
+    throttle: dict[tuple[str, int], int] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     port: int = 0
 
@@ -365,6 +367,9 @@ class AccountServer:
         size = max(1, min(size, 100))
         if (name, number) in self.fail:
             return self.fail[(name, number)], {"message": "Internal Server Error"}
+        if self.throttle.get((name, number), 0) > 0:
+            self.throttle[(name, number)] -= 1
+            return 429, {"message": "Rate limit exceeded"}
         start = (max(number, first) - first) * size
         return 200, items[start : start + size]
 
@@ -381,6 +386,8 @@ def _handler(server: AccountServer) -> type[BaseHTTPRequestHandler]:
             )
             data = json.dumps(body).encode()
             self.send_response(status)
+            if status == 429:
+                self.send_header("Retry-After", "0")
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -227,6 +227,17 @@ def test_a_failure_halfway_leaves_no_incident_half_imported(org, account):
     assert again.kind("components").created == 0
 
 
+def test_a_rate_limited_page_is_retried_and_imported_whole(org, account):
+    throttled = AccountServer(account, throttle={("incidents", 2): 2, ("subscribers", 0): 1})
+    with serving(throttled) as server:
+        report, _ = _run(org, server, retries=2)
+
+    assert report.ok, report.describe()
+    assert sum("page=2" in r and "/incidents" in r for r in throttled.requests) == 3
+    assert Incident.objects.filter(org=org).count() == 320
+    assert Subscriber.objects.count() == 12
+
+
 def test_importing_into_one_org_never_touches_another(org, other_org, account):
     with serving(AccountServer(account)) as server:
         _run(other_org, server, slug="globex-status")
