@@ -262,10 +262,13 @@ class Importer:
             if failed:
                 break
         if wrote:
+            from upstate.awareness.signals import request_index
             from upstate.public.publish import rebuild_now
 
             self.progress("rebuilding the public page")
             rebuild_now(self.page.id)
+            # Bulk writes send no signals: the matcher's index is asked for once here.
+            request_index(self.page.id)
         return report
 
     def _after_commit_confirmations(self) -> None:

@@ -22,6 +22,7 @@ from upstate.maintenance.models import Maintenance, MaintenanceStatus
 from upstate.notifications.models import Event
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
+from upstate.public import store
 from upstate.statuspage.importer import import_statuspage, target_page
 from upstate.statuspage.source import ApiSource, DirectorySource
 from upstate.statuspage.tests.fake_account import (
@@ -119,6 +120,10 @@ def test_it_brings_the_whole_account_as_history(org, account, smtp_sink):
     assert IncidentTemplate.objects.filter(org=org).count() == 3
     slow = IncidentTemplate.objects.get(org=org, statuspage_id="tpl000000001")
     assert slow.affected.get().component.statuspage_id == "cmp000000002"
+    # The public page was rebuilt with the history.
+    documents = store.snapshot_of(page.code).documents
+    assert account.realtime[0]["name"].encode() in documents["api/v2/summary.json"].body
+    assert account.realtime[5]["name"].encode() in documents["api/v2/incidents.json"].body
     # Progress on each kind.
     assert "incidents 320/320" in lines and "incidents 100/320" in lines
     # Nobody heard of any of it: no notification or paging event, no task, no email.
