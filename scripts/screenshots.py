@@ -5,12 +5,15 @@
 Loads the Acme demo (`upstate demo`) into a temporary UPSTATE_DATA_DIR, starts `upstate serve`
 on a free loopback port, signs in with the printed credentials in headless Chromium
 (/usr/bin/chromium, through Playwright) and saves PNGs of the main dashboard screens and of the
-public page (desktop at 1280x800, and a phone at 390x844). Everything it starts is stopped and
-the temporary directory removed on exit."""
+public page (desktop at 1280x800, and a phone at 390x844). Before shooting it adds, through the
+REST API with a key of its own, what the demo leaves empty: a few incident templates and an
+assignee for a postmortem's open task. Everything it starts is stopped and the temporary
+directory removed on exit."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -24,6 +27,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -102,6 +106,78 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
     sys.exit(f"error: nothing answered on {url}")
 
 
+def create_api_key(env: dict[str, str]) -> str:
+    """A responder key for the demo organization (`upstate apikey create` prints only it)."""
+    out = subprocess.run(
+        [str(BIN / "upstate"), "apikey", "create", "--org", "acme", "--name", "screenshots"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return out.strip()
+
+
+def api(base: str, key: str, method: str, path: str, body: dict | None = None) -> Any:
+    request = urllib.request.Request(
+        f"{base}/api/v1{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        sys.exit(f"error: {method} {path} answered {exc.code}: {exc.read().decode()}")
+
+
+# Templates as a team would prepare them; the demo has none, and an empty list shows nothing.
+TEMPLATES = [
+    {
+        "name": "API outage",
+        "group": "Outages",
+        "title": "The API is unavailable",
+        "impact": "critical",
+        "message": "Requests to the API are failing. We are investigating and will update "
+        "this page within 30 minutes.",
+    },
+    {
+        "name": "Slow API responses",
+        "group": "Performance",
+        "title": "Slow API responses",
+        "impact": "minor",
+        "message": "Some API requests take longer than usual. We are looking into it.",
+    },
+    {
+        "name": "Delayed webhooks",
+        "group": "Performance",
+        "title": "Webhook deliveries are delayed",
+        "impact": "minor",
+        "message": "Webhooks are being delivered late; none are lost.",
+    },
+    {
+        "name": "Fix deployed",
+        "group": "Updates",
+        "title": "Fix deployed",
+        "status": "monitoring",
+        "impact": "minor",
+        "message": "A fix has been deployed and we are watching the results.",
+        "notify": False,
+    },
+]
+
+
+def prepare(base: str, key: str, email: str) -> None:
+    """What the demo leaves empty: incident templates, and an owner for an open task."""
+    for template in TEMPLATES:
+        api(base, key, "POST", "/templates", template)
+    listed = api(base, key, "GET", "/tasks")
+    tasks = listed["items"] if isinstance(listed, dict) else listed
+    for task in tasks:
+        api(base, key, "PATCH", f"/tasks/{task['id']}", {"assignee": email, "state": "in_progress"})
+
+
 def sign_in(tab: Page, base: str, email: str, password: str) -> None:
     tab.goto(f"{base}/dashboard/login/")
     tab.get_by_label("Email").fill(email)
@@ -136,8 +212,24 @@ def dashboard_shots(tab: Page, base: str) -> Iterator[tuple[str, Callable[[], No
         tab.goto(first_incident(tab, base, "postmortem") + "postmortem/")
 
     yield "postmortem.png", postmortem
+    yield "tasks.png", lambda: tab.goto(f"{base}/dashboard/acme/tasks/?state=all")
+    yield "templates.png", lambda: tab.goto(f"{base}/dashboard/acme/templates/")
+    yield (
+        "postmortem-template.png",
+        lambda: tab.goto(f"{base}/dashboard/acme/postmortem-template/"),
+    )
     yield "maintenance.png", lambda: tab.goto(f"{base}/dashboard/acme/maintenance/")
     yield "components.png", lambda: tab.goto(f"{base}/dashboard/acme/pages/acme/components/")
+
+    def custom_domain() -> None:
+        # A claimed domain shows the DNS records to create and whether they were found yet.
+        tab.goto(f"{base}/dashboard/acme/pages/acme/settings/")
+        tab.get_by_role("textbox", name="Custom domain").fill("status.acme.example")
+        tab.get_by_role("button", name=re.compile("^Save")).click()
+        expect(tab.locator("#domain-record-value")).not_to_be_empty()
+        tab.evaluate("window.scrollTo(0, 0)")  # the records sit beside the form's top
+
+    yield "custom-domain.png", custom_domain
 
     def on_call() -> None:
         tab.goto(f"{base}/dashboard/acme/oncall/")
@@ -194,7 +286,9 @@ def main() -> int:
         port = free_port()
         env = demo_env(Path(tmp) / "data", f"http://127.0.0.1:{port}")
         email, password = load_demo(env)
+        key = create_api_key(env)
         with serving(env, port, Path(tmp) / "serve.log") as base:
+            prepare(base, key, email)
             for path in take(args.out, base, email, password):
                 size = path.stat().st_size // 1024
                 print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {size} KB")
