@@ -172,3 +172,22 @@ def test_an_unknown_organization_is_exit_2(env, tmp_path):
 
     assert result.returncode == 2
     assert "org: no organization with slug 'nobody'" in result.stderr
+
+
+def test_nothing_but_the_matcher_index_is_queued_for_the_worker(env):
+    """Without a worker (no UPSTATE_TASKS_IMMEDIATE), what the import leaves in the task queue:
+    re-indexing the page for incident matching; no notification, delivery or confirmation."""
+    env = {k: v for k, v in env.items() if k != "UPSTATE_TASKS_IMMEDIATE"}
+    upstate(env, "org", "create", "acme", "--name", "Acme")
+    small = make_account(incidents=30, maintenance=2, active=1)
+    with serving(AccountServer(small)) as server:
+        result = upstate(env, "import", "statuspage", "--org", "acme", "--trust-confirmed",
+                         *api(server))  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(Path(env["UPSTATE_DATA_DIR"]) / "tasks.sqlite3") as db:
+        queued = [bytes(data) for (data,) in db.execute("select data from task")]
+    # A queued task names its function in its (signed) payload.
+    assert queued
+    assert all(b"upstate.awareness.tasks.index_page_task" in data for data in queued)
+    assert count(env, "select count(*) from notifications_event") == 0

@@ -18,6 +18,7 @@ from upstate.incidents.models import (
     PostmortemStatus,
     UpdateComponentChange,
 )
+from upstate.lib.errors import InvalidInput
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
 from upstate.notifications.models import Event
 from upstate.pages.health import component_statuses
@@ -259,7 +260,7 @@ def test_importing_into_one_org_never_touches_another(org, other_org, account):
         assert ours.page.slug == "status" and ours.id != theirs.id
 
         # A page slug of the other organization is refused, nothing written.
-        with pytest.raises(Exception, match="another organization"):
+        with pytest.raises(InvalidInput, match="another organization"):
             _run(org, server, slug="globex-status")
 
 
