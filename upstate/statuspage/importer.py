@@ -395,15 +395,16 @@ class Importer:
                 ref = c.get("id") if isinstance(c, dict) else c
                 local = components.get(str(ref)) if ref is not None else None
                 if local is not None:
-                    chosen[local] = (
-                        _component_status(c.get("status")) if isinstance(c, dict) else None
-                    )
+                    # A template's components carry their current status on Statuspage: an
+                    # operational one follows the template's impact here.
+                    listed = _component_status(c.get("status")) if isinstance(c, dict) else None
+                    chosen[local] = None if listed == ComponentStatus.OPERATIONAL else listed
             fields = {
                 "name": _text(item.get("name"), 120),
                 "title": _text(item.get("title"), 255) or _text(item.get("name"), 255),
                 "status": status,
                 "message": _text(item.get("body"), MAX_MESSAGE),
-                "impact": enums.impact_from_components([s for s in chosen.values() if s]),
+                "impact": _template_impact([s for s in chosen.values() if s]),
                 "notify": _bool(item.get("should_send_notifications"), True),
             }
             template = existing.get(spid)
@@ -670,6 +671,13 @@ def _with_times(rows: list[Any], items: list[Obj]) -> list[Any]:
             row.updated_at = _safe_time(item.get("updated_at")) or created
             dated.append(row)
     return dated
+
+
+def _template_impact(statuses: list[str]) -> str:
+    """Statuspage's templates have no impact: the worst status they set says it, else minor
+    (Upstate's default)."""
+    found = enums.impact_from_components(statuses)
+    return Impact.MINOR.value if found == Impact.NONE else found
 
 
 def _template_differs(

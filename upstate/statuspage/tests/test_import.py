@@ -121,6 +121,9 @@ def test_it_brings_the_whole_account_as_history(org, account, smtp_sink):
     assert IncidentTemplate.objects.filter(org=org).count() == 3
     slow = IncidentTemplate.objects.get(org=org, statuspage_id="tpl000000001")
     assert slow.affected.get().component.statuspage_id == "cmp000000002"
+    # A template's component listed operational follows its impact.
+    db = IncidentTemplate.objects.get(org=org, statuspage_id="tpl000000003")
+    assert (db.affected.get().status, db.impact) == ("", "minor")
     # The public page was rebuilt with the history.
     documents = store.snapshot_of(page.code).documents
     assert account.realtime[0]["name"].encode() in documents["api/v2/summary.json"].body
@@ -203,7 +206,8 @@ def test_a_second_run_updates_and_never_duplicates(org, account, smtp_sink):
     assert renamed.updates.filter(message="Corrected text.").count() == 1
     incidents = report.kind("incidents")
     assert (incidents.created, incidents.updated, incidents.unchanged) == (0, 1, 319)
-    for name in ("components", "component groups", "maintenance", "subscribers"):
+    kinds = ("components", "component groups", "maintenance", "subscribers", "incident templates")
+    for name in kinds:
         assert report.kind(name).created == report.kind(name).updated == 0, name
     assert smtp_sink.count == mails  # nobody is asked to confirm twice
     assert Event.objects.count() == 0
