@@ -7,8 +7,9 @@ on a free loopback port, signs in with the printed credentials in headless Chrom
 (/usr/bin/chromium, through Playwright) and saves PNGs of the main dashboard screens and of the
 public page (desktop at 1280x800, and a phone at 390x844). Before shooting it adds, through the
 REST API with a key of its own, what the demo leaves empty: a few incident templates and an
-assignee for a postmortem's open task. Everything it starts is stopped and the temporary
-directory removed on exit."""
+assignee for a postmortem's open task. When `optipng` is installed (Debian: `apt-get install
+optipng`) every PNG is then recompressed losslessly, about a quarter smaller. Everything it
+starts is stopped and the temporary directory removed on exit."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -275,6 +277,15 @@ def shot(tab: Page, path: Path) -> Path:
     return path
 
 
+def optimise(paths: list[Path]) -> None:
+    """Lossless recompression (the same pixels, smaller files) when optipng is there."""
+    optipng = shutil.which("optipng")
+    if optipng is None:
+        print("optipng not found: the images are left as Chromium saved them", file=sys.stderr)
+        return
+    subprocess.run([optipng, "-quiet", "-o2", "-strip", "all", *map(str, paths)], check=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
@@ -289,7 +300,9 @@ def main() -> int:
         key = create_api_key(env)
         with serving(env, port, Path(tmp) / "serve.log") as base:
             prepare(base, key, email)
-            for path in take(args.out, base, email, password):
+            saved = take(args.out, base, email, password)
+            optimise(saved)
+            for path in saved:
                 size = path.stat().st_size // 1024
                 print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {size} KB")
     return 0
