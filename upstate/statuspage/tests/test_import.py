@@ -4,6 +4,7 @@ serving a generated Statuspage account: what is brought, as history (nobody noti
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -279,3 +280,18 @@ def test_an_export_directory_imports_the_same(org, account, tmp_path):
     assert Incident.objects.filter(org=org).count() == 320
     assert Maintenance.objects.filter(org=org).count() == 6
     assert Subscriber.objects.filter(page=page).count() == 12
+
+
+def test_an_export_file_may_hold_the_pages_one_after_another(account, tmp_path):
+    """`for p in 1 2 3; do curl ...; done > incidents.json` concatenates the answers."""
+    pages = [account.incidents[n : n + 100] for n in range(0, len(account.incidents), 100)]
+    (tmp_path / "incidents.json").write_text("\n".join(json.dumps(p) for p in pages))
+    (tmp_path / "components.json").write_text('[{"id": "x"}] [oops')
+
+    source = DirectorySource(tmp_path)
+
+    found = source.fetch("incidents", lambda line: None)
+    assert [i["id"] for i in found] == [i["id"] for i in account.incidents]
+    assert source.fetch("subscribers", lambda line: None) is None  # no file: not in the export
+    with pytest.raises(InvalidInput, match="components.json: not JSON at line 1 column 16"):
+        source.fetch("components", lambda line: None)
