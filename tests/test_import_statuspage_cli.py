@@ -106,7 +106,10 @@ def test_it_imports_then_updates_without_duplicating(env, account, mail):
 def test_untrusted_subscribers_get_a_confirmation_and_nothing_else(env, account, mail):
     upstate(env, "org", "create", "acme", "--name", "Acme")
     with serving(AccountServer(account)) as server:
-        result = upstate(env, "import", "statuspage", "--org", "acme", *api(server))
+        # The key from the environment, out of the process list.
+        keyed = {**env, "STATUSPAGE_API_KEY": API_KEY}
+        args = ["--page-id", PAGE_ID, "--base-url", server.base_url]
+        result = upstate(keyed, "import", "statuspage", "--org", "acme", *args)
 
     assert result.returncode == 0, result.stderr
     assert "importing into page acmecloud of acme" in result.stderr

@@ -713,7 +713,7 @@ def cmd_import_statuspage(args: argparse.Namespace) -> int:
     from upstate.statuspage.importer import import_statuspage, target_page
     from upstate.statuspage.source import ApiSource, DirectorySource, FetchFailed
 
-    if args.from_dir and (args.api_key or args.page_id):
+    if args.from_dir and args.page_id:
         raise InvalidInput("from-dir", "give either --from-dir or --api-key and --page-id")
     if not args.from_dir and not (args.api_key and args.page_id):
         raise InvalidInput("api-key", "give --api-key and --page-id, or --from-dir DIR")
@@ -772,7 +772,11 @@ def _add_import_commands(sub: Any) -> None:
         "not exist (default: the Statuspage page's subdomain)",
     )
     parser.add_argument(
-        "--api-key", metavar="KEY", help="a Statuspage API key (read from the live API)"
+        "--api-key",
+        metavar="KEY",
+        default=os.environ.get("STATUSPAGE_API_KEY") or None,
+        help="a Statuspage API key, to read the live API (default: $STATUSPAGE_API_KEY, which "
+        "keeps the key out of the process list)",
     )
     parser.add_argument("--page-id", metavar="ID", help="the Statuspage page id (with --api-key)")
     parser.add_argument(
@@ -797,6 +801,7 @@ def _add_import_commands(sub: Any) -> None:
         "--retries",
         type=int,
         default=4,
+        metavar="N",
         help="how often a request answered 429 or 5xx is retried, with a growing pause (default 4)",
     )
 
