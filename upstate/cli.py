@@ -1,5 +1,6 @@
 """The `upstate` command: run the server and worker, set up organizations, users and API
-keys, load the demo, post incidents from a terminal, and check an installation (`doctor`).
+keys, load the demo, post incidents from a terminal, check an installation (`doctor`), and
+back up and restore one on SQLite.
 
 Exit codes (upstate.terminal.Exit): 0 ok, 1 failure, 2 usage/configuration/input mistake,
 3 a needed service (the database) unavailable, 130 interrupted."""
@@ -100,6 +101,34 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     else:
         print(report.describe())
     return Exit.OK if report.ok else Exit.FAILURE
+
+
+def _progress(line: str) -> None:
+    print(f"upstate: {line}", file=sys.stderr, flush=True)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from upstate.backup import backup
+
+    result = backup(Path(args.file).resolve(), force=args.force, progress=_progress)
+    print(result.describe())
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Runs before Django is set up: the settings would write a new secret key, the task
+    queue and `static/` into the data directory that must be empty."""
+    from pathlib import Path
+
+    from upstate.backup import restore
+
+    result = restore(Path(args.file).resolve(), progress=_progress)
+    for warning in result.warnings:
+        print(f"upstate: warning: {warning}", file=sys.stderr)
+    print(result.describe())
+    return 0
 
 
 # --- organizations, users, keys ---------------------------------------------------------
@@ -518,6 +547,22 @@ def _add_run_commands(sub: Any) -> None:
         sub, "doctor", cmd_doctor, "check the configuration and the running installation"
     )
     _add_json(parser, "the checks")
+    parser = _command(
+        sub,
+        "backup",
+        cmd_backup,
+        "write one archive (.tar.gz) of the SQLite database and the data directory's secret "
+        "key, while Upstate runs",
+    )
+    parser.add_argument("file", help="the archive to write, e.g. upstate-backup.tar.gz")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    parser = _command(
+        sub,
+        "restore",
+        cmd_restore,
+        "bring an archive of `upstate backup` back into an empty data directory",
+    )
+    parser.add_argument("file", help="the archive `upstate backup` wrote")
 
 
 def _add_account_commands(sub: Any) -> None:
@@ -809,7 +854,9 @@ def _add_import_commands(sub: Any) -> None:
 # Servers and workers act for others: their threads set their own audit actor.
 LONG_RUNNING = (cmd_serve, cmd_web, cmd_worker)
 # Commands that prepare the database themselves, or only report on it.
-OWN_DATABASE = (*LONG_RUNNING, cmd_migrate, cmd_demo, cmd_doctor)
+OWN_DATABASE = (*LONG_RUNNING, cmd_migrate, cmd_demo, cmd_doctor, cmd_backup)
+# Commands that must not load the settings (which write into the data directory).
+WITHOUT_DJANGO = (cmd_restore,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -848,6 +895,8 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
     if getattr(args, "verbose", False) and handler in LONG_RUNNING:
         # Read by this process's logging set-up and by the children `serve` starts.
         os.environ.setdefault("UPSTATE_LOG_LEVEL", "INFO")
+    if handler in WITHOUT_DJANGO:
+        return handler(args)
     _setup_django()
     if handler in (cmd_web, cmd_worker):
         _tables_ready()
