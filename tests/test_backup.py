@@ -248,3 +248,30 @@ def test_backup_on_postgresql_points_to_pg_dump(tmp_path):
 
 def test_the_demo_credentials_file_name_is_the_demos():
     assert DEMO_CREDENTIALS == CREDENTIALS_FILE
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"hello.txt": b"hi"}, "is not an Upstate backup (no manifest.json first)"),
+        ({MANIFEST: b"{not json"}, "manifest.json is not JSON"),
+        (
+            {MANIFEST: json.dumps({"format": 1, "members": {"upstate.sqlite3": {}}}).encode()},
+            "manifest.json lacks a member's SHA-256",
+        ),
+    ],
+    ids=["no-manifest", "bad-json", "no-hash"],
+)
+def test_what_is_not_an_upstate_backup_is_refused(tmp_path, members, message):
+    path = tmp_path / "other.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    target = tmp_path / "restored"
+    answer = _upstate(_env(target), "restore", str(path))
+    assert answer.returncode == 2
+    [line] = answer.stderr.strip().splitlines()
+    assert message in line
+    assert not target.exists()

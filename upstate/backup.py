@@ -264,7 +264,7 @@ def database_path_from_environment(data_dir: Path) -> Path:
 
 def _read_manifest(archive: tarfile.TarFile, path: Path) -> dict[str, Any]:
     first = archive.next()
-    if first is None or first.name != MANIFEST or not first.isfile():
+    if first is None or first.name != MANIFEST or not first.isfile() or first.size > CHUNK:
         raise CommandError("file", f"{path} is not an Upstate backup (no {MANIFEST} first)")
     reader = archive.extractfile(first)
     assert reader is not None  # a regular file
@@ -285,6 +285,8 @@ def _read_manifest(archive: tarfile.TarFile, path: Path) -> dict[str, Any]:
     members = manifest.get("members")
     if not isinstance(members, dict) or DATABASE not in members:
         raise CommandError("file", f"{path}: {MANIFEST} lists no database")
+    if not all(isinstance(entry, dict) and entry.get("sha256") for entry in members.values()):
+        raise CommandError("file", f"{path}: {MANIFEST} lacks a member's SHA-256")
     unknown = sorted(set(members) - set(MEMBERS))
     if unknown:
         raise CommandError("file", f"{path}: {MANIFEST} lists unknown members: {unknown}")
