@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from upstate.backup import DEMO_CREDENTIALS, MANIFEST
+from upstate.backup import DEMO_CREDENTIALS, MANIFEST, upstate_version
 from upstate.demo import CREDENTIALS_FILE
 
 from .test_serve import _free_port, _wait_for_http
@@ -275,3 +275,24 @@ def test_what_is_not_an_upstate_backup_is_refused(tmp_path, members, message):
     [line] = answer.stderr.strip().splitlines()
     assert message in line
     assert not target.exists()
+
+
+def test_a_database_from_a_newer_upstate_is_restored_with_a_warning(archive, tmp_path):
+    def newer(name: str, data: bytes) -> bytes:
+        if name != MANIFEST:
+            return data
+        manifest = json.loads(data)
+        manifest["migrations"] += ["incidents.9999_from_the_future", "billing.0001_initial"]
+        return json.dumps({**manifest, "upstate_version": "9.0"}).encode()
+
+    future = _rewritten(archive, tmp_path / "future.tar.gz", newer)
+    answer = _upstate(_env(tmp_path / "restored"), "restore", str(future))
+    assert answer.returncode == 0, answer.stderr
+    assert (
+        f"the database holds 2 migrations this Upstate ({upstate_version()}) does not have "
+        "(incidents.9999_from_the_future, billing.0001_initial): it comes from a newer Upstate "
+        "(9.0)" in answer.stderr
+    )
+    # An archive of this Upstate warns of nothing.
+    same = _upstate(_env(tmp_path / "again"), "restore", str(archive))
+    assert same.returncode == 0 and "warning" not in same.stderr

@@ -363,6 +363,15 @@ def restore(path: Path, *, progress: Progress) -> RestoreResult:
             with contextlib.suppress(OSError):
                 data_dir.rmdir()
     warnings = []
+    if unknown := unknown_migrations(manifest.get("migrations", [])):
+        shown = ", ".join(unknown[:3]) + (
+            f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        )
+        warnings.append(
+            f"the database holds {len(unknown)} migrations this Upstate ({upstate_version()}) "
+            f"does not have ({shown}): it comes from a newer Upstate "
+            f"({manifest.get('upstate_version', '?')}); run that version or a later one on it"
+        )
     if manifest.get("secret_key") == "environment" and not (
         os.environ.get("UPSTATE_SECRET_KEY") or os.environ.get("UPSTATE_SECRET_KEY_FILE")
     ):
@@ -371,6 +380,23 @@ def restore(path: Path, *, progress: Progress) -> RestoreResult:
             "same key here, or its API keys, webhook secrets and provider tokens stop working"
         )
     return RestoreResult(data_dir=data_dir, manifest=manifest, warnings=warnings)
+
+
+def unknown_migrations(applied: list[str]) -> list[str]:
+    """The migrations in `applied` that this code lacks, Django's own left aside (they come
+    with Django's version). Read from the packages' files: no Django set up."""
+    import django.contrib
+
+    package = Path(__file__).resolve().parent
+    contrib = Path(django.contrib.__file__).resolve().parent
+    unknown = []
+    for entry in applied:
+        app, _, name = str(entry).partition(".")
+        if app.isidentifier() and (contrib / app / "migrations").is_dir():
+            continue
+        if not (app.isidentifier() and (package / app / "migrations" / f"{name}.py").is_file()):
+            unknown.append(str(entry))
+    return unknown
 
 
 def _unpack_checked(
