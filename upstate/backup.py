@@ -324,7 +324,8 @@ class RestoreResult:
 def restore(path: Path, *, progress: Progress) -> RestoreResult:
     """Unpacks `path` into the (empty) data directory of the environment; no Django."""
     if not path.is_file():
-        raise CommandError("file", f"{path} does not exist" if not path.exists() else "not a file")
+        what = "does not exist" if not path.exists() else "is not a file"
+        raise CommandError("file", f"{path} {what}")
     data_dir = data_dir_from_environment()
     database = database_path_from_environment(data_dir)
     if (problem := _not_empty(data_dir, database)) is not None:
@@ -363,7 +364,8 @@ def restore(path: Path, *, progress: Progress) -> RestoreResult:
             with contextlib.suppress(OSError):
                 data_dir.rmdir()
     warnings = []
-    if unknown := unknown_migrations(manifest.get("migrations", [])):
+    applied = manifest.get("migrations")
+    if unknown := unknown_migrations(applied if isinstance(applied, list) else []):
         shown = ", ".join(unknown[:3]) + (
             f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
         )
