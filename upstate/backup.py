@@ -244,11 +244,18 @@ def backup(target: Path, *, force: bool, progress: Progress) -> BackupResult:
 def data_dir_from_environment() -> Path:
     """settings.DATA_DIR, read without loading the settings: they would write a new secret
     key, the task queue and `static/` into the directory to be restored into."""
-    return Path(os.environ.get("UPSTATE_DATA_DIR", "data")).resolve()
+    return Path(_setting("UPSTATE_DATA_DIR") or "data").resolve()
+
+
+def _setting(name: str) -> str:
+    """As upstate.lib.env.env_str reads it: `NAME_FILE` (a path) wins over `NAME`."""
+    if file_path := os.environ.get(f"{name}_FILE"):
+        return Path(file_path).read_text().strip()
+    return os.environ.get(name, "")
 
 
 def database_path_from_environment(data_dir: Path) -> Path:
-    url = os.environ.get("DATABASE_URL", "")
+    url = _setting("DATABASE_URL")
     if not url:
         return data_dir / DATABASE
     import dj_database_url
