@@ -76,12 +76,16 @@ def test_declare_update_resolve_and_publish_a_postmortem(
     expect(browser.locator("#id_pm-summary_preview")).to_contain_text("without its migration")
     row = browser.locator(".action-item").first
     row.get_by_label("Title").fill("Block deploys with pending migrations")
-    row.get_by_label("Owner").fill("Sam")
+    # An action item is a task: its assignee is one of the organization's members.
+    row.get_by_label("Assignee").select_option("owner@acme.test")
     row.get_by_label("Due date").fill("2030-01-31")
     browser.get_by_role("button", name="Save draft").click()
     expect(browser.locator(".messages")).to_contain_text("Postmortem saved")
     expect(browser.locator(".action-item").first.get_by_label("Title")).to_have_value(
         "Block deploys with pending migrations"
+    )
+    expect(browser.locator(".action-item").first.get_by_label("Assignee")).to_have_value(
+        "owner@acme.test"
     )
     browser.get_by_role("button", name="Publish").click()
     expect(browser.locator("#incident-status")).to_have_text("Postmortem")
