@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -38,22 +41,35 @@ def template_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "incidents/template_list.html", context)
 
 
+def _form_screen(
+    request: HttpRequest,
+    org_slug: str,
+    form: TemplateForm,
+    template: IncidentTemplate | None,
+    save: Callable[..., object],
+) -> HttpResponse:
+    """The create and edit screens: `save` takes the form's fields."""
+    if request.method == "POST" and form.is_valid():
+        fields = _fields(form)
+        try:
+            save(**fields)
+        except InvalidInput as exc:
+            apply_invalid(form, exc, ALIASES)
+        else:
+            messages.success(request, f"Saved the template “{fields['name']}”.")
+            return redirect("dashboard:template-list", org_slug=org_slug)
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "template": template}
+    return render(request, "incidents/template_form.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_create(request: HttpRequest, org_slug: str) -> HttpResponse:
     member = member_context(request, org_slug, require="respond")
     form = TemplateForm(request.POST or None, pages=_pages(member.org.id))
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = services.create_template(org=member.org, **_fields(form))
-        except InvalidInput as exc:
-            apply_invalid(form, exc, ALIASES)
-        else:
-            messages.success(request, f"Saved the template “{template.name}”.")
-            return redirect("dashboard:template-list", org_slug=org_slug)
-    status = 400 if form.is_bound else 200
-    context = {"form": form, "template": None}
-    return render(request, "incidents/template_form.html", context, status=status)
+    save = partial(services.create_template, org=member.org)
+    return _form_screen(request, org_slug, form, None, save)
 
 
 @login_required
@@ -62,19 +78,11 @@ def template_edit(request: HttpRequest, org_slug: str, code: str) -> HttpRespons
     template, _ = get_for_member(
         request, IncidentTemplate, org_slug=org_slug, require="respond", code=code
     )
-    pages = _pages(template.org_id)
-    form = TemplateForm(request.POST or None, pages=pages, initial=form_initial(template))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_template(template=template, **_fields(form))
-        except InvalidInput as exc:
-            apply_invalid(form, exc, ALIASES)
-        else:
-            messages.success(request, f"Saved the template “{template.name}”.")
-            return redirect("dashboard:template-list", org_slug=org_slug)
-    status = 400 if form.is_bound else 200
-    context = {"form": form, "template": template}
-    return render(request, "incidents/template_form.html", context, status=status)
+    form = TemplateForm(
+        request.POST or None, pages=_pages(template.org_id), initial=form_initial(template)
+    )
+    save = partial(services.change_template, template=template)
+    return _form_screen(request, org_slug, form, template, save)
 
 
 @login_required
