@@ -151,7 +151,8 @@ def test_the_configuration_table_lists_every_variable_the_code_reads(site):
     assert {"UPSTATE_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "UPSTATE_DELIVERY_LEASE"} <= read
     missing = sorted(read - documented.keys())
     assert missing == [], f"give these a help text in upstate/settings.py: {missing}"
-    assert [name for name, v in documented.items() if not v.help.strip()] == []
+    # (other tests declare variables of their own in this process: only the code's count)
+    assert [name for name in sorted(read) if not documented[name].help.strip()] == []
 
     page = (site / "operations" / "configuration.html").read_text()
     rows = [

@@ -23,3 +23,12 @@ def declare(page, title: str = "API errors", **kwargs):  # noqa: ANN001, ANN201
 
 def incident_url(incident, suffix: str = "") -> str:  # noqa: ANN001
     return f"/dashboard/{incident.org.slug}/incidents/{incident.code}/{suffix}"
+
+
+def open_nav(browser, name: str) -> None:  # noqa: ANN001
+    """Follow a navigation link, opening the menu (Status page, Settings) that holds it."""
+    # A closed menu's links are hidden, so found by their text rather than their role.
+    menu = browser.locator(f'details.nav-menu:has(a:text-is("{name}"))')
+    if menu.count() and menu.first.get_attribute("open") is None:
+        menu.first.locator("summary").click()
+    browser.locator("nav").get_by_role("link", name=name, exact=True).first.click()

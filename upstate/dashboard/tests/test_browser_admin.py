@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from upstate.dashboard.tests.helpers import sign_in
+from upstate.dashboard.tests.helpers import open_nav, sign_in
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
 from upstate.orgs.models import ApiKey, Membership
 from upstate.orgs.services import authenticate_api_key
@@ -51,7 +51,7 @@ def test_schedule_and_run_a_maintenance(live_upstate, browser, owner, page, api_
 def test_manage_a_component(live_upstate, browser, owner, page, api_component):
     base = f"{live_upstate}/dashboard/acme/pages/acme/components/"
     sign_in(browser, live_upstate, owner)
-    browser.get_by_role("link", name="Components").click()
+    open_nav(browser, "Components")
     expect(browser).to_have_url(base)
 
     form = browser.locator("form", has=browser.get_by_role("button", name="Add component"))
@@ -75,7 +75,7 @@ def test_invite_a_member(live_upstate, browser, owner):
     from django.core import mail
 
     sign_in(browser, live_upstate, owner)
-    browser.get_by_role("link", name="Members").click()
+    open_nav(browser, "Members")
 
     browser.get_by_label("Email").fill("new.person@acme.test")
     browser.get_by_label("Role", exact=True).select_option("responder")
@@ -93,7 +93,7 @@ def test_invite_a_member(live_upstate, browser, owner):
 
 def test_create_and_revoke_an_api_key(live_upstate, browser, owner):
     sign_in(browser, live_upstate, owner)
-    browser.get_by_role("link", name="API keys").click()
+    open_nav(browser, "API keys")
 
     browser.get_by_label("Name").fill("deploy bot")
     browser.get_by_role("button", name="Create key").click()
@@ -119,7 +119,7 @@ def test_overview_and_audit_log(live_upstate, browser, owner, page, api_componen
     expect(browser.get_by_text("Login errors").first).to_be_visible()
     expect(browser.locator("svg.chart")).to_have_count(4)
 
-    browser.get_by_role("link", name="Audit log").click()
+    open_nav(browser, "Audit log")
     expect(browser.locator("tbody code", has_text="incident.created")).to_be_visible()
     browser.get_by_label("Action").select_option("incident.created")
     browser.get_by_role("button", name="Filter").click()

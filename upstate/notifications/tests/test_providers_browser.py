@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from upstate.dashboard.tests.helpers import sign_in
+from upstate.dashboard.tests.helpers import open_nav, sign_in
 from upstate.notifications.models import ProviderConfig
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +16,7 @@ TOKEN = "twilio-token-in-browser-4321"
 
 def test_an_admin_sets_up_sms_and_whatsapp(live_upstate, browser, owner):
     sign_in(browser, live_upstate, owner)
-    browser.get_by_role("link", name="Notification providers").click()
+    open_nav(browser, "Notification providers")
     expect(browser.get_by_role("heading", name="Notification providers")).to_be_visible()
 
     browser.get_by_label("Twilio Account SID").fill("AC123")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from upstate.dashboard.tests.helpers import sign_in
+from upstate.dashboard.tests.helpers import open_nav, sign_in
 from upstate.paging.models import Profile, Route
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_responder_sets_their_phone_number(live_upstate, browser, responder):
     sign_in(browser, live_upstate, responder)
-    browser.get_by_role("link", name="Profile").click()
+    open_nav(browser, "Profile")
     browser.get_by_label("Phone number").fill("0151 2345")
     browser.get_by_role("button", name="Save number").click()
     expect(browser.get_by_text("must be a phone number in E.164 form")).to_be_visible()
@@ -28,7 +28,7 @@ def test_a_responder_sets_their_phone_number(live_upstate, browser, responder):
 
 def test_an_admin_routes_security_incidents_to_a_team(live_upstate, browser, owner, responder):
     sign_in(browser, live_upstate, owner)
-    browser.get_by_role("link", name="Paging").click()
+    open_nav(browser, "Paging")
     expect(browser.get_by_text("No teams yet")).to_be_visible()
 
     browser.get_by_label("Name").fill("Security on-call")
