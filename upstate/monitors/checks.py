@@ -32,6 +32,7 @@ import dns.resolver
 import httpx
 
 from upstate.lib.outbound import OutboundError, pinned_async, resolve_async
+from upstate.lib.text import xml_safe
 from upstate.monitors import jsonpath
 
 USER_AGENT = "Upstate-Monitor/1.0"
@@ -77,6 +78,11 @@ class Outcome:
     reason: str = ""
     latency_ms: int | None = None
     status_code: int | None = None
+
+    def __post_init__(self) -> None:
+        # The reason quotes what a checked server sent: it is stored (PostgreSQL refuses NUL)
+        # and may become an incident's public message, so only accepted text is kept.
+        object.__setattr__(self, "reason", xml_safe(self.reason))
 
 
 def parse_statuses(spec: str) -> list[tuple[int, int]]:
