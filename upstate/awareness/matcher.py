@@ -237,8 +237,8 @@ def _excerpt(text: str) -> str:
 def _reason(index: _Index, scores: Scores, query: Query, i: int, shared: list[str]) -> str:
     """What the match leaned on: the closest confirmed example when that counted, otherwise
     the incident's passage (title, components or an update) closest to the message."""
-    example, row = _closest_examples(index, query.written)
-    if row[i] >= 0 and example[i] - EXAMPLE_MARGIN > scores.cosines[i]:
+    example, row = scores._examples(), scores.example_rows
+    if row is not None and row[i] >= 0 and example[i] - EXAMPLE_MARGIN > scores.cosines[i]:
         reason = (
             f'reads like a conversation a responder linked to it: "'
             f'{_excerpt(index.example_texts[row[i]])}" (similarity {example[i]:.2f})'
@@ -327,6 +327,7 @@ class Scores:
     report: float  # the probability that the message reports a problem
     # the message as written against the closest confirmed example (NO_EXAMPLE without one)
     examples: np.ndarray | None = None
+    example_rows: np.ndarray | None = None  # the closest example's row per key (-1: none)
 
     def _examples(self) -> np.ndarray:
         return np.full(len(self.keys), NO_EXAMPLE) if self.examples is None else self.examples
@@ -363,13 +364,15 @@ def _scored(text: str, scope: Scope, query: Query | None) -> tuple[_Index, Query
     if not index.keys:
         return index, query, Scores([], np.zeros(0), np.zeros(0), np.zeros(0), 0.0)
     query = embed_query(text) if query is None else query
+    examples, example_rows = _closest_examples(index, query.written)
     scores = Scores(
         keys=index.keys,
         means=score_vectors(index.vectors, index.owners, len(index.keys), query.reading),
         cosines=index.vectors[index.wholes] @ query.written,
         lexical=index.lexical.scores(text),
         report=query.report,
-        examples=_closest_examples(index, query.written)[0],
+        examples=examples,
+        example_rows=example_rows,
     )
     return index, query, scores
 
