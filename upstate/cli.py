@@ -46,12 +46,14 @@ def _setup_django() -> None:
 def _web_options(args: argparse.Namespace) -> WebOptions:
     if not 0 < args.port < 65536:
         raise InvalidInput("port", "must be between 1 and 65535")
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise InvalidInput("workers", "must be at least 1")
     if args.threads is not None and args.threads < 1:
         raise InvalidInput("threads", "must be at least 1")
-    threads = {} if args.threads is None else {"threads": args.threads}
-    return WebOptions(host=args.host, port=args.port, workers=args.workers, **threads)
+    given = {"workers": args.workers, "threads": args.threads}
+    return WebOptions(
+        host=args.host, port=args.port, **{k: v for k, v in given.items() if v is not None}
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -482,7 +484,9 @@ def cmd_incident_list(args: argparse.Namespace) -> int:
 def _add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
-    parser.add_argument("--workers", type=int, default=1, help="web server processes (default 1)")
+    parser.add_argument(
+        "--workers", type=int, help="web server processes (default: one per CPU core, at most 4)"
+    )
     parser.add_argument(
         "--threads",
         type=int,

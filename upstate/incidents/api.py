@@ -188,9 +188,7 @@ def acknowledge_incident(request: HttpRequest, incident_id: str) -> Any:
 
 def _postmortem(incident: Incident) -> Postmortem:
     postmortem = (
-        Postmortem.objects.select_related("incident__page")
-        .filter(incident=incident)
-        .first()
+        Postmortem.objects.select_related("incident__page").filter(incident=incident).first()
     )
     if postmortem is None:
         raise NotFound("This incident has no postmortem yet")

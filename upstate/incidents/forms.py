@@ -260,4 +260,3 @@ class PostmortemForm(AcceptedText, forms.Form):
                 widget=forms.Textarea(attrs={"rows": 4}),
                 help_text=section["prompt"],
             )
-

@@ -361,7 +361,5 @@ class TemplateComponent(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["template", "component"], name="one_template_component"
-            )
+            models.UniqueConstraint(fields=["template", "component"], name="one_template_component")
         ]

@@ -72,7 +72,11 @@ def _up_to(obj: dict[str, Any], update_code: str) -> dict[str, Any]:
 
 
 def _incident_facts(event: Event, writer: _Writer) -> dict[str, Any] | None:
-    incident = Incident.objects.filter(id=event.incident_id).first()
+    incident = (
+        Incident.objects.filter(id=event.incident_id)
+        .prefetch_related("updates__changes", "affected")
+        .first()
+    )
     if incident is None or not incident.is_public:
         return None
     incident.page = event.page
@@ -139,7 +143,7 @@ def render_event(event: Event) -> dict[str, Any] | None:
     """Everything the transports send for `event`; None when there is nothing to tell (the
     incident was made internal or deleted before the worker got to it)."""
     page = event.page
-    writer = _Writer(load(page))
+    writer = _Writer(load(page, incidents=False))
     kind = EventKind(event.kind)
     facts = (_incident_facts if kind.is_incident else _maintenance_facts)(event, writer)
     if facts is None:

@@ -212,10 +212,11 @@ def _plan(event: Event) -> tuple[dict | None, list[Target]]:
     if EventKind(event.kind).is_paging:
         content = render_page(event)
         return content, (page_targets(event) if content is not None else [])
+    targets = [Target(channel, subscriber_id=sid) for sid, channel in recipients(event)]
+    if not targets:  # nothing to send: the rendering (most of a fan-out's cost) waits too
+        return {}, []
     content = render_event(event)
-    if content is None:
-        return None, []
-    return content, [Target(channel, subscriber_id=sid) for sid, channel in recipients(event)]
+    return (content, targets) if content is not None else (None, [])
 
 
 def _insert_deliveries(event_id: int, targets: list[Target]) -> None:
@@ -255,7 +256,8 @@ def _fan_out(event_id: int, token: str) -> int:
     if content is None:  # the incident became internal (or was acknowledged, for a re-page)
         Event.objects.filter(id=event_id, claim_token=token).update(state=EventState.SKIPPED)
         return 0
-    Event.objects.filter(id=event_id, claim_token=token).update(content=content)
+    if content:
+        Event.objects.filter(id=event_id, claim_token=token).update(content=content)
     # Each chunk's deliveries are enqueued as soon as they are written, so sending starts
     # while a big fan-out is still writing rows.
     enqueued, last_id = 0, 0

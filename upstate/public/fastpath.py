@@ -208,7 +208,7 @@ class Application:
         self.tally = PublicTally()
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        from upstate.public import publish
+        from upstate.lib import coalesce
 
         self.pool = ThreadPoolExecutor(
             self.threads, thread_name_prefix="django", initializer=_behind_public_requests
@@ -218,7 +218,7 @@ class Application:
         # the event loop needed the lock (bench/write_storm.py).
         sys.setswitchinterval(0.0005)
         store.start_following()
-        publish.start_builder()
+        coalesce.start_all()  # the snapshot builder, and whatever else waits for commits
         self.tally.flush_every(loop)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:

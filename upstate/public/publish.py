@@ -1,11 +1,10 @@
 """Rebuild a page's public snapshot after the transaction that changed it commits, off the
 request path.
 
-Web and worker processes run a builder thread (``start_builder``): a committed change only
-marks its page, and the thread builds each marked page once however many changes a burst
-brought (a change arriving during a build marks the page again, so the last change is always
-in a build that started after it). Elsewhere (the command line, tests) the build runs as soon
-as the transaction commits, in the same thread.
+Web and worker processes run a builder thread (`upstate.lib.coalesce.start_all`): a committed
+change only marks its page, and the thread builds each marked page once however many changes a
+burst brought. Elsewhere (the command line, tests) the build runs as soon as the transaction
+commits, in the same thread.
 """
 
 from __future__ import annotations
@@ -14,79 +13,25 @@ import logging
 import threading
 import time
 
-from django.db import close_old_connections, connections, transaction
+from django.db import transaction
+
+from upstate.lib.coalesce import Coalescer, register
 
 log = logging.getLogger(__name__)
 
 MIN_INTERVAL = 0.5  # seconds between two builds of one page
 
 
-class Builder:
+class Builder(Coalescer):
+    """Builds each marked page once per burst (upstate.lib.coalesce): during a storm of
+    writes a page is built at most every MIN_INTERVAL, its first change after a quiet spell at
+    once."""
+
     def __init__(self) -> None:
-        self._wanted: dict[int, None] = {}  # page ids in the order they were marked
-        self._condition = threading.Condition()
-        self._busy = False
-        # page id -> when it may be built again: during a storm of writes a page is built
-        # at most every MIN_INTERVAL, and its first change after a quiet spell at once.
-        self._next: dict[int, float] = {}
-        self.builds = 0
+        super().__init__("snapshot-builder", _build_logged)
 
-    def mark(self, page_id: int) -> None:
-        with self._condition:
-            self._wanted[page_id] = None
-            self._condition.notify()
-
-    def run(self) -> None:
-        while True:
-            with self._condition:
-                while True:
-                    now = time.monotonic()
-                    ready = [p for p in self._wanted if self._next.get(p, 0.0) <= now]
-                    if ready:
-                        break
-                    self._busy = False
-                    self._condition.notify_all()
-                    waits = [self._next[p] - now for p in self._wanted]
-                    self._condition.wait(min(waits) if waits else None)
-                self._busy = True
-                for page_id in ready:
-                    del self._wanted[page_id]
-            close_old_connections()
-            for page_id in ready:
-                self._next[page_id] = time.monotonic() + MIN_INTERVAL
-                _build_logged(page_id)
-                self.builds += 1
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """True once nothing is marked or building (tests and benchmarks)."""
-        with self._condition:
-            return self._condition.wait_for(
-                lambda: not self._wanted and not self._busy, timeout=timeout
-            )
-
-
-_builder: Builder | None = None
-_started = threading.Lock()
-
-
-def start_builder() -> Builder:
-    """Build in a thread of this process from now on (once per process)."""
-    global _builder
-    with _started:
-        if _builder is None:
-            builder = Builder()
-            threading.Thread(
-                target=_run, args=(builder,), name="snapshot-builder", daemon=True
-            ).start()
-            _builder = builder
-    return _builder
-
-
-def _run(builder: Builder) -> None:
-    try:
-        builder.run()
-    finally:
-        connections.close_all()
+    def interval(self) -> float:
+        return MIN_INTERVAL
 
 
 def request_rebuild(page_id: int) -> None:
@@ -108,9 +53,19 @@ def request_removal(page_code: str) -> None:
 _last_inline_build: dict[int, float] = {}
 
 
+# page id -> `change_clock` after the newest change the builder thread has not built yet
+_changed: dict[int, float] = {}
+_changed_lock = threading.Lock()
+
+
 def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
-    if _builder is not None:
-        _builder.mark(page_id)
+    if BUILDER.started:
+        from upstate.public.snapshot import change_clock
+
+        at = change_clock()
+        with _changed_lock:
+            _changed[page_id] = max(at, _changed.get(page_id, at))
+        BUILDER.mark(page_id)
         return
     if _last_inline_build.get(page_id, -1.0) > requested_at:
         return
@@ -119,8 +74,10 @@ def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
 
 
 def _build_logged(page_id: int) -> None:
+    with _changed_lock:
+        changed_at = _changed.pop(page_id, None)
     try:
-        rebuild_now(page_id)
+        rebuild_now(page_id, changed_at=changed_at)
     except Exception:
         from upstate.pages.models import StatusPage
 
@@ -129,10 +86,14 @@ def _build_logged(page_id: int) -> None:
         log.exception("the public documents of page %s could not be built", code or page_id)
 
 
-def rebuild_now(page_id: int) -> None:
+def rebuild_now(page_id: int, *, changed_at: float | None = None) -> None:
+    """Build the page now; with `changed_at`, only if no build has begun since then."""
     from upstate.pages.models import StatusPage
     from upstate.public.snapshot import build_snapshot
 
     page = StatusPage.objects.filter(id=page_id).select_related("org").first()
     if page is not None:
-        build_snapshot(page)
+        build_snapshot(page, changed_at=changed_at)
+
+
+BUILDER = register(Builder())

@@ -92,6 +92,9 @@ class Snapshot:
     # so only the ETag can tell (a browser polling the widget sent only the date).
     dates_tell: bool = True
     keys: dict[str, str] = field(default_factory=dict)  # path -> key, for Keyed documents
+    # The database's clock when the build began to read the page (`change_clock`): every
+    # change committed before it is in this version.
+    read_from: float = 0.0
     version: int = 0  # the PublicSnapshot id it was stored as; 0 before it is stored
 
     @property
@@ -237,12 +240,29 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build_snapshot(page: StatusPage) -> Snapshot:
+def change_clock() -> float:
+    """The database's clock, in seconds: on PostgreSQL every host and build reads the same one
+    (host clocks may disagree); SQLite serves one host, whose clock it is."""
+    if connection.vendor != "postgresql":
+        return time.time()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extract(epoch FROM clock_timestamp())")
+        return float(cursor.fetchone()[0])
+
+
+def build_snapshot(page: StatusPage, *, changed_at: float | None = None) -> Snapshot | None:
     """Render every public document of ``page``, store them as the page's next version and
-    serve them from this process at once (other processes follow, see ``store``)."""
+    serve them from this process at once (other processes follow, see ``store``).
+
+    With ``changed_at`` (`change_clock` after the change committed), a build that another
+    process began after that moment already holds the change: nothing is built and None is
+    returned. With several web processes, each used to build the page after its own writes."""
     from upstate.public import cdn, store
 
     with _documents_in_use(), _page_lock(page.code), _collector_paused():
+        if changed_at is not None and _latest_read_from(page.code) > changed_at:
+            return None
+        read_from = change_clock()
         page = StatusPage.objects.select_related("org").get(pk=page.pk)
         previous = store.snapshot_of(page.code) or latest_snapshot(page.code)
         built_at = time.time()
@@ -257,11 +277,25 @@ def build_snapshot(page: StatusPage) -> Snapshot:
             documents=documents,
             dates_tell=previous is None or int(previous.built_at) != int(built_at),
             keys=keys,
+            read_from=read_from,
         )
         save_snapshot(snapshot)
     store.install(snapshot)
     cdn.purge(previous, snapshot)
     return snapshot
+
+
+def _latest_read_from(page_code: str) -> float:
+    data = (
+        PublicSnapshot.objects.filter(page_code=page_code)
+        .order_by("-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    try:
+        return float(json.loads(bytes(data)).get("read_from", 0.0)) if data is not None else 0.0
+    except (ValueError, TypeError, AttributeError):
+        return 0.0
 
 
 def save_snapshot(snapshot: Snapshot) -> None:
@@ -407,6 +441,7 @@ def _meta(snapshot: Snapshot, documents: list) -> dict:
         "built_at": snapshot.built_at,
         "dates_tell": snapshot.dates_tell,
         "keys": snapshot.keys,
+        "read_from": snapshot.read_from,
         "documents": documents,
     }
 
@@ -424,6 +459,7 @@ def _snapshot_from(meta: dict, documents: dict[str, Document], *, version: int) 
         documents=documents,
         dates_tell=meta["dates_tell"],
         keys=meta["keys"],
+        read_from=float(meta.get("read_from", 0.0)),
         version=version,
     )
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import Max, Prefetch, Q
 
 from upstate.incidents.models import (
     ACTIVE_STATUSES,
     Incident,
     IncidentComponent,
     IncidentUpdate,
+    UpdateComponentChange,
     Visibility,
 )
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
@@ -115,12 +116,32 @@ def _maintenances(page: StatusPage) -> list[Maintenance]:
     return maintenances
 
 
-def load(page: StatusPage) -> PageState:
-    return PageState(
+def load(page: StatusPage, *, incidents: bool = True) -> PageState:
+    """The page's state. Without `incidents` it holds none, and each component's last change
+    comes from one aggregate query instead: what a notice about one incident needs, at a cost
+    that does not grow with every update of every live incident on the page."""
+    state = PageState(
         page=page,
         groups=list(ComponentGroup.objects.filter(page=page)),
         components=list(Component.objects.filter(page=page).select_related("group")),
         statuses=component_statuses(page),
-        incidents=_incidents(page),
+        incidents=_incidents(page) if incidents else [],
         maintenances=_maintenances(page),
     )
+    if not incidents:
+        for component_id, at in _last_changes(page):
+            state.changed_at.setdefault(component_id, []).append(at)
+    return state
+
+
+def _last_changes(page: StatusPage) -> list[tuple[int, datetime]]:
+    rows = (
+        UpdateComponentChange.objects.filter(
+            update__incident__page=page,
+            update__incident__visibility=Visibility.PUBLIC,
+            component__isnull=False,
+        )
+        .values("component_id")
+        .annotate(at=Max("update__created_at"))
+    )
+    return [(row["component_id"], row["at"]) for row in rows]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from upstate.incidents.services import create_incident
 from upstate.notifications import services
+from upstate.notifications.content import render_event
 from upstate.notifications.models import Delivery, DeliveryStatus, Event, EventKind, Worker
 from upstate.notifications.tasks import Heartbeat
 from upstate.notifications.tests.helpers import subscribe
@@ -27,6 +28,9 @@ def delivery(page, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         create_incident(page=page, title="Down")  # nobody subscribed yet: fans out to none
     event = Event.objects.get(kind=EventKind.INCIDENT_CREATED)
+    # A fan-out to nobody renders nothing: render what the delivery will send.
+    event.content = render_event(event)
+    event.save(update_fields=["content"])
     subscriber = subscribe(page, "ann@example.com")
     return Delivery.objects.create(
         event=event, subscriber=subscriber, channel="email", next_attempt_at=timezone.now()
