@@ -23,10 +23,12 @@ def test_it_embeds_to_unit_vectors():
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
-def test_it_stays_close_to_the_reference_model():
-    # sentence-transformers gives 0.59996 for this pair (fp32); int8 moves it a little.
-    message, incident = get_embedder().embed(["your login keeps timing out", AUTH])
-    assert abs(float(message @ incident) - 0.59996) < 0.05
+def test_it_reads_a_complaint_as_close_to_its_incident():
+    # The stock all-MiniLM-L6-v2 gives 0.59996 for this pair (fp32); the shipped model, distilled
+    # from all-mpnet-base-v2 on support-style text, reads them closer still.
+    message, incident, other = get_embedder().embed(["your login keeps timing out", AUTH, INVOICES])
+    assert float(message @ incident) > 0.55
+    assert float(message @ other) < 0.2
 
 
 def test_meaning_beats_wording():
