@@ -485,7 +485,9 @@ def _add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     parser.add_argument(
-        "--workers", type=int, help="web server processes (default: one per CPU core, at most 4)"
+        "--workers",
+        type=int,
+        help="web server processes (default 1; one per core takes more writes a second)",
     )
     parser.add_argument(
         "--threads",

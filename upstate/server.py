@@ -33,19 +33,11 @@ def default_threads() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
-def default_workers() -> int:
-    """Web processes: one per core, at most 4. Each has its own Python lock, so one process's
-    busy threads never hold up another's; with one process on two cores, 20 API writers got
-    34 writes/s, with two 44-50 (bench/write_storm.py). Each loads the matching model on its
-    first match request (about 250 MiB)."""
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
 @dataclass(frozen=True)
 class WebOptions:
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = field(default_factory=lambda: default_workers())
+    workers: int = 1
     threads: int = field(default_factory=lambda: default_threads())
 
     def as_args(self) -> list[str]:
