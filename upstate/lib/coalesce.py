@@ -1,7 +1,7 @@
 """Work that a burst of changes asks for many times, done once per burst in a thread of its own.
 
 A committed change marks a key (a page id); the thread runs the action for each marked key,
-at most once every `interval()` seconds per key, and at once for the first change after a
+at most once every `interval` seconds per key, and at once for the first change after a
 quiet spell. A key marked while its action runs is marked again, so the last change is always
 followed by a run that started after it. Web and worker processes start the threads
 (`start_all`); elsewhere (the command line, tests) nothing is started and callers act inline.
@@ -20,16 +20,13 @@ class Coalescer:
     def __init__(self, name: str, action: Callable[[int], None], interval: float = 0.5) -> None:
         self.name = name
         self.action = action
-        self._interval = interval
+        self.interval = interval
         self._wanted: dict[int, None] = {}  # keys in the order they were marked
         self._condition = threading.Condition()
         self._busy = False
         self._next: dict[int, float] = {}  # key -> when its action may run again
         self.runs = 0
         self.started = False
-
-    def interval(self) -> float:
-        return self._interval
 
     def mark(self, key: int) -> None:
         with self._condition:
@@ -53,7 +50,7 @@ class Coalescer:
                     del self._wanted[key]
             close_old_connections()
             for key in ready:
-                self._next[key] = time.monotonic() + self.interval()
+                self._next[key] = time.monotonic() + self.interval
                 self.action(key)
                 self.runs += 1
 

@@ -28,10 +28,7 @@ class Builder(Coalescer):
     once."""
 
     def __init__(self) -> None:
-        super().__init__("snapshot-builder", _build_logged)
-
-    def interval(self) -> float:
-        return MIN_INTERVAL
+        super().__init__("snapshot-builder", _build_logged, MIN_INTERVAL)
 
 
 def request_rebuild(page_id: int) -> None:
