@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 import tarfile
 import threading
 from pathlib import Path
@@ -19,24 +17,11 @@ import pytest
 from upstate.backup import DEMO_CREDENTIALS, MANIFEST, upstate_version
 from upstate.demo import CREDENTIALS_FILE
 
-from .test_serve import _free_port, _wait_for_http
-
-UPSTATE = Path(sys.executable).with_name("upstate")
+from .test_serve import UPSTATE, _free_port, _wait_for_http, sqlite_env
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    # A throwaway SQLite installation, whatever database the test run itself uses.
-    for name in (
-        "DATABASE_URL",
-        "REDIS_URL",
-        "UPSTATE_TASKS_IMMEDIATE",
-        "DJANGO_SETTINGS_MODULE",
-        "UPSTATE_SECRET_KEY",
-    ):
-        env.pop(name, None)
-    env.update(UPSTATE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
-    return env
+    return sqlite_env(data_dir, drop=("UPSTATE_SECRET_KEY",))
 
 
 def _upstate(env: dict[str, str], *args: str, cwd: Path | None = None):

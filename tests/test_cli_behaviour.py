@@ -7,23 +7,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-UPSTATE = Path(sys.executable).with_name("upstate")
+from tests.test_serve import UPSTATE, sqlite_env
+
 TIMEOUT = 180
 
 
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
-    env = dict(os.environ)
-    # A throwaway SQLite installation, whatever database the test run itself uses.
-    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
-    return env
+    return sqlite_env(tmp_path / "data")
 
 
 def upstate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

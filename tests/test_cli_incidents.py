@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.test_serve import UPSTATE, sqlite_env
 from upstate.cli import main
 from upstate.incidents.models import Impact, Incident, IncidentStatus
 from upstate.pages.health import component_statuses
@@ -185,15 +183,9 @@ def test_update_with_nothing_to_change_says_so(page, run):
     assert "nothing to change" in err
 
 
-UPSTATE = Path(sys.executable).with_name("upstate")
-
-
 def test_create_acknowledge_takes_the_incident_in_the_same_step(tmp_path):
     # The real command on a fresh data directory, as a responder runs it from a terminal.
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    env = sqlite_env(tmp_path / "data")
 
     def upstate(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -5,11 +5,8 @@ monitor checks of the worker process."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,23 +16,12 @@ import pytest
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
-UPSTATE = Path(sys.executable).with_name("upstate")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.test_serve import UPSTATE, _free_port, sqlite_env
 
 
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
-    """A throwaway SQLite installation, whatever database the test run itself uses."""
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
-    return env
+    return sqlite_env(tmp_path / "data")
 
 
 def _wait_for_http(url: str, server: subprocess.Popen) -> httpx.Response:

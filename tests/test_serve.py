@@ -25,17 +25,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def env(tmp_path) -> dict[str, str]:
+def sqlite_env(data_dir: Path, *, drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    """The environment of a throwaway SQLite installation in `data_dir`, whatever database the
+    test run itself uses; without the variables in `drop`, with `extra`."""
     env = dict(os.environ)
-    # A throwaway SQLite installation, whatever database the test run itself uses.
     for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
+    for name in drop:
+        env.pop(name, None)
+    return {**env, "UPSTATE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **extra}
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
     # INFO: these tests follow the web server's and the task queue's own start and stop lines.
-    env.update(
-        UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", UPSTATE_LOG_LEVEL="INFO"
-    )
-    return env
+    return sqlite_env(tmp_path / "data", UPSTATE_LOG_LEVEL="INFO")
 
 
 def _children(pid: int) -> list[int]:

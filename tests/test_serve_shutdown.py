@@ -4,11 +4,9 @@ once, leaving no child."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,32 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.test_serve import UPSTATE, _free_port, sqlite_env
 from upstate.notifications.tests.sinks import SmtpSink, _Handler
 
-UPSTATE = Path(sys.executable).with_name("upstate")
 STARTUP_ATTEMPTS = 600  # x 0.1 s: bounded, but generous for a loaded machine
 BODY_BYTES = 20
 
 
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in (
-        "DATABASE_URL",
-        "REDIS_URL",
-        "UPSTATE_TASKS_IMMEDIATE",
-        "DJANGO_SETTINGS_MODULE",
-        "UPSTATE_LOG_LEVEL",  # the default: quiet
-    ):
-        env.pop(name, None)
-    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return sqlite_env(tmp_path / "data", drop=("UPSTATE_LOG_LEVEL",))  # the default: quiet
 
 
 def _descendants(pid: int) -> set[int]:

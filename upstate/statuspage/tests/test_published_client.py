@@ -4,37 +4,24 @@ Statuspage's own OpenAPI description; it checks every enum it receives), drives 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.test_serve import UPSTATE, _free_port, sqlite_env
+
 atlassian_statuspage = pytest.importorskip("atlassian_statuspage")
 
-UPSTATE = Path(sys.executable).with_name("upstate")
 STARTUP_ATTEMPTS = 300
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def server(tmp_path):
     """`upstate web` on its own SQLite data directory with the demo organization loaded;
     yields (base URL, an admin key)."""
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "UPSTATE_TASKS_IMMEDIATE", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(UPSTATE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    env = sqlite_env(tmp_path / "data")
     run = {"env": env, "check": True, "capture_output": True, "text": True, "timeout": 300}
     subprocess.run([UPSTATE, "demo"], **run)
     key = subprocess.run([UPSTATE, "apikey", "create", "--org", "acme", "--role", "admin"], **run)
