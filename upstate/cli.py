@@ -435,15 +435,9 @@ def cmd_incident_update(args: argparse.Namespace) -> int:
 
 
 def _incidents() -> Any:
-    """Incidents with everything the API's IncidentOut shows, in a constant number of queries."""
-    from django.db.models import Prefetch
+    from upstate.incidents.schemas import shown_incidents
 
-    from upstate.incidents.models import Incident, IncidentComponent, IncidentUpdate
-
-    return Incident.objects.select_related("page", "owner", "postmortem").prefetch_related(
-        Prefetch("affected", IncidentComponent.objects.select_related("component__group")),
-        Prefetch("updates", IncidentUpdate.objects.prefetch_related("changes")),
-    )
+    return shown_incidents()
 
 
 def _incident_json(incident: Any) -> dict[str, Any]:

@@ -62,6 +62,10 @@ def _incident_changed(sender, instance: Incident, **kwargs) -> None:  # noqa: AN
 
 
 def _part_changed(sender, instance: IncidentUpdate | IncidentComponent, **kwargs) -> None:  # noqa: ANN001
+    # The incident is usually at hand (services save an update with it): no query then.
+    if type(instance).incident.is_cached(instance):
+        request_index(instance.incident.page_id)
+        return
     page_id = Incident.objects.filter(id=instance.incident_id).values_list("page_id", flat=True)
     for found in page_id:
         request_index(found)

@@ -6,7 +6,6 @@
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.pagination import paginate
@@ -26,8 +25,6 @@ from upstate.incidents.models import (
     ACTIVE_STATUSES,
     Impact,
     Incident,
-    IncidentComponent,
-    IncidentUpdate,
     Postmortem,
     ResponseState,
     Source,
@@ -40,6 +37,7 @@ from upstate.incidents.schemas import (
     IncidentUpdateIn,
     PostmortemIn,
     PostmortemOut,
+    shown_incidents,
 )
 from upstate.lib.errors import InvalidInput, NotFound
 from upstate.pages.models import StatusPage
@@ -47,18 +45,10 @@ from upstate.pages.models import StatusPage
 router = Router(tags=["incidents"])
 
 
-def _incidents() -> QuerySet[Incident]:
-    """Incidents with everything IncidentOut shows, in a constant number of queries."""
-    return Incident.objects.select_related("page", "owner", "postmortem").prefetch_related(
-        Prefetch("affected", IncidentComponent.objects.select_related("component__group")),
-        Prefetch("updates", IncidentUpdate.objects.prefetch_related("changes")),
-    )
-
-
 def _incident(request: HttpRequest, incident_id: str, need: Need = Need.READ) -> Incident:
     # A change reads what it needs itself and answers with `_reloaded`: loading the whole
     # timeline before it too doubled the cost of posting an update (bench/write_storm.py).
-    queryset = _incidents() if need == Need.READ else Incident.objects.select_related("page")
+    queryset = shown_incidents() if need == Need.READ else Incident.objects.select_related("page")
     return get_for_key(request, queryset, incident_id, need=need)
 
 
@@ -88,7 +78,7 @@ def list_incidents(
 ) -> Any:
     """Newest first. `state=active` lists open incidents, `state=resolved` closed ones;
     `response_state=triggered` the ones nobody has acknowledged yet."""
-    incidents = scoped(_incidents(), request).order_by("-started_at", "-id")
+    incidents = scoped(shown_incidents(), request).order_by("-started_at", "-id")
     if page_id is not None:
         incidents = incidents.filter(page=page_from_input(request, page_id))
     if response_state is not None:

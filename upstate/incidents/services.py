@@ -249,7 +249,9 @@ def post_update(
     action = "incident.resolved" if resolves else "incident.updated"
     record(org=incident.org_id, action=action, target=incident, details={"status": status})
     request_rebuild(incident.page_id)
-    caller_copy.refresh_from_db()
+    # The caller's object shows the incident as saved (refresh_from_db without reading it back).
+    for field in Incident._meta.concrete_fields:
+        setattr(caller_copy, field.attname, getattr(incident, field.attname))
     return update
 
 

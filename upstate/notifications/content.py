@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from upstate.incidents.models import Impact, Incident, IncidentStatus
+from upstate.incidents.models import Impact, Incident, IncidentStatus, IncidentUpdate
 from upstate.lib import markdown
 from upstate.lib.timefmt import iso_ms
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
@@ -74,7 +75,7 @@ def _up_to(obj: dict[str, Any], update_code: str) -> dict[str, Any]:
 def _incident_facts(event: Event, writer: _Writer) -> dict[str, Any] | None:
     incident = (
         Incident.objects.filter(id=event.incident_id)
-        .prefetch_related("updates__changes", "affected")
+        .prefetch_related(Prefetch("updates", IncidentUpdate.objects.with_changes()), "affected")
         .first()
     )
     if incident is None or not incident.is_public:

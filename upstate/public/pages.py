@@ -330,11 +330,11 @@ def _timezone(name: str) -> ZoneInfo:
 
 def with_timelines(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """The incidents with what their public documents show, as plain lists: ``update_rows``
-    (newest first, each with ``change_rows``), ``affected_rows`` and ``task_rows`` (the
-    postmortem's action items). Lists, not the related managers' prefetch: a manager makes a
-    queryset per row, which was a third of loading a page with a long history
+    (newest first, each with its ``component_changes``), ``affected_rows`` and ``task_rows``
+    (the postmortem's action items). Lists, not the related managers' prefetch: a manager makes
+    a queryset per row, which was a third of loading a page with a long history
     (bench/snapshot_build.py)."""
-    updates = IncidentUpdate.objects.prefetch_related(Prefetch("changes", to_attr="change_rows"))
+    updates = IncidentUpdate.objects.with_changes()
     return incidents.select_related("postmortem").prefetch_related(
         Prefetch("updates", queryset=updates, to_attr="update_rows"),
         Prefetch(
@@ -383,7 +383,7 @@ def _incident_view(
             at=u.created_at,
             changes=[
                 ChangeView(ch.name, ComponentStatus(ch.old_status), ComponentStatus(ch.new_status))
-                for ch in u.change_rows
+                for ch in u.component_changes
                 if ch.old_status != ch.new_status
             ],
         )
@@ -615,7 +615,7 @@ def _incident_key(frame: str, incident: IncidentView) -> str:
     parts = (
         frame,
         _row(row),
-        [(_row(u), [_row(c) for c in u.change_rows]) for u in row.update_rows],
+        [(_row(u), [_row(c) for c in u.component_changes]) for u in row.update_rows],
         [_row(a) for a in row.affected_rows],
         postmortem and (_row(postmortem), [_row(t) for t in row.task_rows]),
     )

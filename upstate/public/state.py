@@ -44,7 +44,7 @@ class PageState:
                 self.children.setdefault(component.group_id, []).append(component)
         for incident in self.incidents:
             for update in incident.updates.all():
-                for change in update.changes.all():
+                for change in update.component_changes:
                     self.changed_at.setdefault(change.component_id, []).append(update.created_at)
         for maintenance in self.maintenances:
             for component in maintenance.components.all():
@@ -89,7 +89,7 @@ class PageState:
 def _incidents(page: StatusPage) -> list[Incident]:
     public = Incident.objects.filter(page=page, visibility=Visibility.PUBLIC)
     recent = public.values("id")[:RECENT_LIMIT]
-    updates = IncidentUpdate.objects.prefetch_related("changes")
+    updates = IncidentUpdate.objects.with_changes()
     rows = (
         public.filter(Q(id__in=recent) | Q(status__in=ACTIVE_STATUSES))
         .select_related("postmortem")

@@ -107,7 +107,7 @@ class _Writer:
                 "old_status": change.old_status,
                 "new_status": change.new_status,
             }
-            for change in update.changes.all()
+            for change in update.component_changes
         ]
         return {
             "id": update.code,

@@ -190,7 +190,7 @@ def incident_spans(incident: Incident, now: datetime) -> dict[int, list[Span]]:
     """Component id -> the spans this incident asserted (see the module docstring).
 
     Reads the lists ``pages.with_timelines`` loads (``update_rows`` with their
-    ``change_rows``, ``affected_rows``): no query here."""
+    ``component_changes``, ``affected_rows``): no query here."""
     terms = {
         row.component_id: row.asserted_status(incident.impact) for row in incident.affected_rows
     }
@@ -213,7 +213,7 @@ def incident_spans(incident: Incident, now: datetime) -> dict[int, list[Span]]:
         first = updates[0].created_at if updates else (incident.resolved_at or now)
         assert_segment(incident.started_at, first)
     for index, update in enumerate(updates):
-        for change in update.change_rows:
+        for change in update.component_changes:
             if change.component_id is not None and change.old_status != change.new_status:
                 recorded[change.component_id] = ComponentStatus(change.new_status)
         if not IncidentStatus(update.status).is_active:

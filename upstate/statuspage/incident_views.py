@@ -41,7 +41,7 @@ def _incidents(page: StatusPage) -> QuerySet[Incident]:
         .select_related("page", "postmortem")
         .prefetch_related(
             Prefetch("affected", IncidentComponent.objects.select_related("component__group")),
-            Prefetch("updates", IncidentUpdate.objects.prefetch_related("changes")),
+            Prefetch("updates", IncidentUpdate.objects.with_changes()),
         )
     )
 

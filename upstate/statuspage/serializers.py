@@ -169,7 +169,7 @@ def incident_update(u: IncidentUpdate, incident: Incident) -> Obj:
             "old_status": enums.component_status(ch.old_status),
             "new_status": enums.component_status(ch.new_status),
         }
-        for ch in u.changes.all()
+        for ch in u.component_changes
     ]
     obj["affected_components"] = changes or None
     obj["deliver_notifications"] = u.notify
