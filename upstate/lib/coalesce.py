@@ -3,7 +3,8 @@
 A committed change marks a key (a page id); the thread runs the action for each marked key,
 at most once every `interval` seconds per key, and at once for the first change after a
 quiet spell. A key marked while its action runs is marked again, so the last change is always
-followed by a run that started after it. Web and worker processes start the threads
+followed by a run that started after it. An action that cannot do its work yet returns the
+seconds after which it wants to run again. Web and worker processes start the threads
 (`start_all`); elsewhere (the command line, tests) nothing is started and callers act inline.
 """
 
@@ -17,7 +18,9 @@ from django.db import close_old_connections, connections
 
 
 class Coalescer:
-    def __init__(self, name: str, action: Callable[[int], None], interval: float = 0.5) -> None:
+    def __init__(
+        self, name: str, action: Callable[[int], float | None], interval: float = 0.5
+    ) -> None:
         self.name = name
         self.action = action
         self.interval = interval
@@ -51,8 +54,12 @@ class Coalescer:
             close_old_connections()
             for key in ready:
                 self._next[key] = time.monotonic() + self.interval
-                self.action(key)
+                again = self.action(key)
                 self.runs += 1
+                if again is not None:
+                    with self._condition:
+                        self._wanted[key] = None
+                        self._next[key] = time.monotonic() + max(again, 0.0)
 
     def start(self) -> None:
         """Run marked keys in a thread of this process from now on (once per process)."""

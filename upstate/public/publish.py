@@ -70,27 +70,42 @@ def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
     rebuild_now(page_id)
 
 
-def _build_logged(page_id: int) -> None:
+def _build_logged(page_id: int) -> float | None:
     with _changed_lock:
         changed_at = _changed.pop(page_id, None)
     try:
-        rebuild_now(page_id, changed_at=changed_at)
+        again = rebuild_now(page_id, changed_at=changed_at, spacing=MIN_INTERVAL)
+        if again is not None and changed_at is not None:
+            # Another process built the page moments ago, before this change: ask again once
+            # the spacing has passed (by then a build may have begun that holds the change).
+            with _changed_lock:
+                _changed[page_id] = max(changed_at, _changed.get(page_id, changed_at))
+        return again
     except Exception:
         from upstate.pages.models import StatusPage
 
         # The page keeps its last version; the next change or the periodic rebuild retries.
         code = StatusPage.objects.filter(id=page_id).values_list("code", flat=True).first()
         log.exception("the public documents of page %s could not be built", code or page_id)
+        return None
 
 
-def rebuild_now(page_id: int, *, changed_at: float | None = None) -> None:
-    """Build the page now; with `changed_at`, only if no build has begun since then."""
+def rebuild_now(
+    page_id: int, *, changed_at: float | None = None, spacing: float = 0.0
+) -> float | None:
+    """Build the page now; with `changed_at`, only if no build has begun since then, and not
+    within `spacing` seconds of the last one began (the seconds to wait are returned)."""
     from upstate.pages.models import StatusPage
-    from upstate.public.snapshot import build_snapshot
+    from upstate.public.snapshot import build_after_change, build_snapshot
 
     page = StatusPage.objects.filter(id=page_id).select_related("org").first()
-    if page is not None:
-        build_snapshot(page, changed_at=changed_at)
+    if page is None:
+        return None
+    if changed_at is None:
+        build_snapshot(page)
+        return None
+    result = build_after_change(page, changed_at=changed_at, spacing=spacing)
+    return result if isinstance(result, float) else None
 
 
 BUILDER = register(Builder())

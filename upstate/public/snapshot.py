@@ -250,39 +250,73 @@ def change_clock() -> float:
         return float(cursor.fetchone()[0])
 
 
-def build_snapshot(page: StatusPage, *, changed_at: float | None = None) -> Snapshot | None:
+def build_snapshot(page: StatusPage) -> Snapshot:
     """Render every public document of ``page``, store them as the page's next version and
-    serve them from this process at once (other processes follow, see ``store``).
+    serve them from this process at once (other processes follow, see ``store``)."""
+    with _building(page):
+        previous, snapshot = _build(page, change_clock())
+    _serve(previous, snapshot)
+    return snapshot
 
-    With ``changed_at`` (`change_clock` after the change committed), a build that another
-    process began after that moment already holds the change: nothing is built and None is
-    returned. With several web processes, each used to build the page after its own writes."""
+
+def build_after_change(
+    page: StatusPage, *, changed_at: float, spacing: float = 0.0
+) -> Snapshot | float | None:
+    """`build_snapshot` for a change committed at ``changed_at`` (`change_clock`), unless a
+    build another process began after that moment already holds it (None is returned).
+
+    With ``spacing``, all processes together build the page at most once per ``spacing``
+    seconds: when the newest build began less than that ago, nothing is built and the seconds
+    to wait before asking again are returned. During a storm of writes through several web
+    processes, each otherwise built the page every ``spacing`` seconds (bench/write_storm.py)."""
+    with _building(page):
+        read_from = change_clock()
+        latest = _latest_read_from(page.code)
+        if latest > changed_at:
+            return None
+        if read_from - latest < spacing:
+            return latest + spacing - read_from
+        previous, snapshot = _build(page, read_from)
+    _serve(previous, snapshot)
+    return snapshot
+
+
+@contextmanager
+def _building(page: StatusPage) -> Iterator[None]:
+    with _documents_in_use(), _page_lock(page.code), _collector_paused():
+        yield
+
+
+def _build(page: StatusPage, read_from: float) -> tuple[Snapshot | None, Snapshot]:
+    """Build and store the page's next version (under its lock); ``read_from`` is when the
+    build began to read. The version it follows is returned with it."""
+    from upstate.public import store
+
+    page = StatusPage.objects.select_related("org").get(pk=page.pk)
+    previous = store.snapshot_of(page.code) or latest_snapshot(page.code)
+    built_at = time.time()
+    documents, keys = _documents(page, previous)
+    snapshot = Snapshot(
+        page_code=page.code,
+        org_id=page.org_id,
+        slug=page.slug,
+        custom_domain=page.verified_domain or "",  # only a proven domain is served
+        private=page.private,
+        built_at=built_at,
+        documents=documents,
+        dates_tell=previous is None or int(previous.built_at) != int(built_at),
+        keys=keys,
+        read_from=read_from,
+    )
+    save_snapshot(snapshot)
+    return previous, snapshot
+
+
+def _serve(previous: Snapshot | None, snapshot: Snapshot) -> None:
     from upstate.public import cdn, store
 
-    with _documents_in_use(), _page_lock(page.code), _collector_paused():
-        if changed_at is not None and _latest_read_from(page.code) > changed_at:
-            return None
-        read_from = change_clock()
-        page = StatusPage.objects.select_related("org").get(pk=page.pk)
-        previous = store.snapshot_of(page.code) or latest_snapshot(page.code)
-        built_at = time.time()
-        documents, keys = _documents(page, previous)
-        snapshot = Snapshot(
-            page_code=page.code,
-            org_id=page.org_id,
-            slug=page.slug,
-            custom_domain=page.verified_domain or "",  # only a proven domain is served
-            private=page.private,
-            built_at=built_at,
-            documents=documents,
-            dates_tell=previous is None or int(previous.built_at) != int(built_at),
-            keys=keys,
-            read_from=read_from,
-        )
-        save_snapshot(snapshot)
     store.install(snapshot)
     cdn.purge(previous, snapshot)
-    return snapshot
 
 
 def _latest_read_from(page_code: str) -> float:

@@ -39,3 +39,18 @@ def test_a_burst_runs_a_few_times_and_once_after_its_last_mark():
     runner.mark(8)
     assert runner.wait_idle(timeout=10)
     assert seen[-1][0] == 8
+
+
+def test_an_action_that_cannot_work_yet_runs_again_after_the_delay_it_asks_for():
+    runs: list[float] = []
+
+    def action(key: int) -> float | None:
+        runs.append(time.monotonic())
+        return 0.2 if len(runs) == 1 else None
+
+    runner = coalesce.Coalescer("test-again", action, interval=0.01)
+    runner.start()
+    runner.mark(1)
+    assert runner.wait_idle(timeout=10)
+    assert len(runs) == 2
+    assert runs[1] - runs[0] >= 0.19

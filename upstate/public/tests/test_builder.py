@@ -48,9 +48,9 @@ def test_a_change_returns_before_its_build(transactional_db, page, monkeypatch):
     gate = threading.Event()
     real = publish.rebuild_now
 
-    def slow_build(page_id: int, **kwargs) -> None:  # noqa: ANN003
+    def slow_build(page_id: int, **kwargs) -> float | None:  # noqa: ANN003
         gate.wait(30)
-        real(page_id, **kwargs)
+        return real(page_id, **kwargs)
 
     monkeypatch.setattr(publish, "rebuild_now", slow_build)
 
@@ -89,17 +89,50 @@ def test_a_failing_build_leaves_the_last_version_and_the_builder_running(
 def test_a_build_another_process_began_after_the_change_is_not_repeated(transactional_db, page):
     # Each web process builds after its own writes; the page lock orders the builds, and one
     # that began after this change was committed already holds it.
-    from upstate.public.snapshot import build_snapshot, change_clock
+    from upstate.public.snapshot import build_after_change, build_snapshot, change_clock
 
     create_incident(page=page, title="First", status="investigating", impact="minor")
     changed_at = change_clock()
     built = build_snapshot(page)  # another process's build, begun after the change
     assert built is not None and built.read_from > changed_at
-    assert build_snapshot(page, changed_at=changed_at) is None
+    assert build_after_change(page, changed_at=changed_at) is None
     assert PublicSnapshot.objects.get(page_code=page.code).id == built.version
 
     create_incident(page=page, title="Second", status="investigating", impact="minor")
     later = change_clock()
-    rebuilt = build_snapshot(page, changed_at=later)  # no build began since: this one builds
+    rebuilt = build_after_change(page, changed_at=later)  # no build began since: this builds
     assert rebuilt is not None and rebuilt.version > built.version
     assert b"Second" in store.snapshot_of(page.code).documents["api/v2/summary.json"].body
+
+
+def test_processes_together_build_a_page_at_most_once_per_spacing(
+    transactional_db, page, monkeypatch
+):
+    # A change another process's build (begun moments before it) does not hold is built once
+    # the spacing has passed since that build began, not at once: during a storm through
+    # several web processes each used to build the page every half second.
+    from upstate.public.snapshot import build_after_change, build_snapshot, change_clock
+
+    built = build_snapshot(page)
+    monkeypatch.setattr(publish, "_rebuild_after_commit", lambda *args: None)  # built below
+    create_incident(page=page, title="Later", status="investigating", impact="minor")
+    changed_at = change_clock()
+    wait = build_after_change(page, changed_at=changed_at, spacing=30.0)
+    assert isinstance(wait, float) and 0.0 < wait <= 30.0
+    assert PublicSnapshot.objects.get(page_code=page.code).id == built.version
+    rebuilt = build_after_change(page, changed_at=changed_at, spacing=0.0)
+    assert rebuilt is not None and rebuilt.version > built.version
+    assert b"Later" in store.snapshot_of(page.code).documents["api/v2/summary.json"].body
+
+
+def test_the_builder_asks_again_when_another_process_built_moments_ago(
+    transactional_db, page, monkeypatch
+):
+    from upstate.public.snapshot import build_snapshot
+
+    monkeypatch.setattr(publish, "MIN_INTERVAL", 0.3)
+    builder = _builder(monkeypatch)
+    build_snapshot(page)  # as if another process had just built the page
+    create_incident(page=page, title="Asked again", status="investigating", impact="minor")
+    assert builder.wait_idle(timeout=30)
+    assert b"Asked again" in store.snapshot_of(page.code).documents["api/v2/summary.json"].body
