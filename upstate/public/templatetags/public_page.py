@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from upstate.pages.models import ComponentStatus
 
@@ -44,6 +46,40 @@ def when(value: datetime | None, style: str = "datetime") -> SafeString | str:
     local = timezone.localtime(value)
     text = f"{local:%H:%M} {local.tzname()}" if style == "time" else format_datetime(value)
     return format_html('<time datetime="{}" data-local="{}">{}</time>', _utc(value), style, text)
+
+
+@register.simple_tag
+def timeline_item(update: Any, show_changes: bool) -> SafeString:
+    """One entry of a timeline (``public/_updates.html``), made once per process for the same
+    entry in the same zone. A build shows every update of every active incident twice (the
+    page and the incident's own): during a storm of updates, rendering them again and again
+    was half of every build (bench/write_storm.py)."""
+    changes = ()
+    if show_changes:
+        changes = tuple((c.name, c.old.label, c.new.label) for c in update.changes)
+    zone = timezone.get_current_timezone_name()
+    return _timeline_item(update.status_label, update.html, update.at, zone, changes)
+
+
+@lru_cache(maxsize=16384)
+def _timeline_item(
+    label: str, html: str, at: datetime, zone: str, changes: tuple[tuple[str, str, str], ...]
+) -> SafeString:
+    parts = [
+        format_html(
+            '<li>\n<div><span class="what">{}</span><span class="when">{}</span></div>\n<div>',
+            label,
+            when(at),
+        )
+    ]
+    if html:
+        parts.append(format_html('<div class="md">{}</div>', html))
+    if changes:
+        items = format_html_join("", "<li>{}: {} → {}</li>", changes)
+        changed = '\n<ul class="changes" aria-label="Component changes">{}</ul>'
+        parts.append(format_html(changed, items))
+    parts.append("</div>\n</li>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped or safe
 
 
 @register.simple_tag
