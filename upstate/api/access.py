@@ -94,6 +94,8 @@ def page_from_input(request: HttpRequest, code: str, *, field: str = "page_id") 
 
 def components_from_input(page: StatusPage, codes: list[str], *, field: str) -> list[Component]:
     """The page's components with these codes, in order; any other id is bad input."""
+    if not codes:  # most updates name none: no queryset to build
+        return []
     valid = [code for code in codes if is_code(code)]
     found = {c.code: c for c in Component.objects.filter(page=page, code__in=valid)}
     for code in codes:

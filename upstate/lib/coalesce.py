@@ -10,11 +10,16 @@ seconds after which it wants to run again. Web and worker processes start the th
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 from django.db import close_old_connections, connections
+
+log = logging.getLogger(__name__)
+
+RETRY = 5.0  # seconds before an action that raised runs again
 
 
 class Coalescer:
@@ -51,15 +56,23 @@ class Coalescer:
                 self._busy = True
                 for key in ready:
                     del self._wanted[key]
-            close_old_connections()
             for key in ready:
                 self._next[key] = time.monotonic() + self.interval
-                again = self.action(key)
+                again = self._attempt(key)
                 self.runs += 1
                 if again is not None:
                     with self._condition:
                         self._wanted[key] = None
                         self._next[key] = time.monotonic() + max(again, 0.0)
+
+    def _attempt(self, key: int) -> float | None:
+        # Nothing may end the thread: every later change would wait for it forever.
+        try:
+            close_old_connections()
+            return self.action(key)
+        except Exception:
+            log.exception("%s: running %s failed; trying again in %s s", self.name, key, RETRY)
+            return RETRY
 
     def start(self) -> None:
         """Run marked keys in a thread of this process from now on (once per process)."""

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from upstate.incidents.models import Impact, Incident, IncidentStatus, IncidentUpdate
+from upstate.incidents.models import Impact, Incident, IncidentStatus
 from upstate.lib import markdown
 from upstate.lib.timefmt import iso_ms
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
@@ -19,7 +18,7 @@ from upstate.notifications.models import Event, EventKind
 from upstate.notifications.transports import MANAGE_MARK, UNSUBSCRIBE_MARK
 from upstate.pages.models import ComponentStatus, StatusPage
 from upstate.public import links
-from upstate.public.state import load
+from upstate.public.state import load, with_timelines
 from upstate.public.statuspage import _Writer
 
 DOCUMENTATION = "https://github.com/upstate/upstate#webhook-notifications"
@@ -73,11 +72,7 @@ def _up_to(obj: dict[str, Any], update_code: str) -> dict[str, Any]:
 
 
 def _incident_facts(event: Event, writer: _Writer) -> dict[str, Any] | None:
-    incident = (
-        Incident.objects.filter(id=event.incident_id)
-        .prefetch_related(Prefetch("updates", IncidentUpdate.objects.with_changes()), "affected")
-        .first()
-    )
+    incident = with_timelines(Incident.objects.filter(id=event.incident_id)).first()
     if incident is None or not incident.is_public:
         return None
     incident.page = event.page

@@ -87,7 +87,7 @@ def notices(state: PageState) -> list[Notice]:
             indicator=IMPACT_INDICATOR[Impact(i.impact)],
             path=f"incidents/{i.code}",
             components=_codes(
-                [by_id[a.component_id] for a in i.affected.all() if a.component_id in by_id]
+                [by_id[a.component_id] for a in i.affected_rows if a.component_id in by_id]
             ),
         )
         for i in incidents

@@ -38,7 +38,7 @@ def _content(incident: Incident, tz: str) -> str:
     if _postmortem_published(incident):
         url = escape(links.postmortem_url(incident))
         parts.append(f'<p><a href="{url}">Read the postmortem</a></p>')
-    for update in incident.updates.all():
+    for update in incident.update_rows:
         when = update.created_at.astimezone(zone).strftime("%b %d, %H:%M %Z")
         label = IncidentStatus(update.status).label
         parts.append(f"<p><small>{escape(when)}</small><br><strong>{label}</strong></p>")

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Model, Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -24,9 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from upstate.incidents.models import (
     Impact,
     Incident,
-    IncidentComponent,
     IncidentStatus,
-    IncidentUpdate,
     Postmortem,
     Severity,
     Visibility,
@@ -38,8 +36,8 @@ from upstate.pages.health import Rollup, component_statuses, rollup
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
 from upstate.public import links, uptime
 from upstate.public.snapshot import Body, Keyed
+from upstate.public.state import with_timelines
 from upstate.public.templatetags.public_page import IMPACT_CSS, STATUS_CSS
-from upstate.tasks.models import Task
 
 HISTORY_PAGE_SIZE = 25
 RECENT_DAYS = 7  # "Past incidents" on the status page, today included
@@ -328,22 +326,6 @@ def _timezone(name: str) -> ZoneInfo:
         return ZoneInfo("Etc/UTC")
 
 
-def with_timelines(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
-    """The incidents with what their public documents show, as plain lists: ``update_rows``
-    (newest first, each with its ``component_changes``), ``affected_rows`` and ``task_rows``
-    (the postmortem's action items). Lists, not the related managers' prefetch: a manager makes
-    a queryset per row, which was a third of loading a page with a long history
-    (bench/snapshot_build.py)."""
-    updates = IncidentUpdate.objects.with_changes()
-    return incidents.select_related("postmortem").prefetch_related(
-        Prefetch("updates", queryset=updates, to_attr="update_rows"),
-        Prefetch(
-            "affected", queryset=IncidentComponent.objects.order_by("id"), to_attr="affected_rows"
-        ),
-        Prefetch("tasks", queryset=Task.objects.order_by("position", "id"), to_attr="task_rows"),
-    )
-
-
 def _incident_rows(page: StatusPage) -> list[Incident]:
     public = Incident.objects.filter(page=page, visibility=Visibility.PUBLIC)
     return list(with_timelines(public).order_by("-started_at", "-id"))
@@ -622,11 +604,11 @@ def _incident_key(frame: str, incident: IncidentView) -> str:
     return _digest(parts)
 
 
-def documents(page: StatusPage) -> dict[str, Body]:
+def documents(page: StatusPage, site: Site | None = None) -> dict[str, Body]:
     """Snapshot path (``""`` is the page itself, ``incidents/<code>``...) -> HTML bytes, or a
     key and a way to render them for the incidents' own documents and the history (they do
     not move with the clock; a maintenance's do)."""
-    site = load(page)
+    site = site or load(page)
     upcoming = [m for m in site.maintenances if m.status != MaintenanceStatus.COMPLETED]
     built: dict[str, Body] = {
         "": _render(

@@ -70,24 +70,33 @@ def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
     rebuild_now(page_id)
 
 
+# page id -> builds of it that failed in a row (reset by one that does not)
+_failures: dict[int, int] = {}
+RETRY_CAP = 60.0  # seconds between two attempts at a page whose builds keep failing
+
+
 def _build_logged(page_id: int) -> float | None:
     with _changed_lock:
         changed_at = _changed.pop(page_id, None)
     try:
         again = rebuild_now(page_id, changed_at=changed_at, spacing=MIN_INTERVAL)
-        if again is not None and changed_at is not None:
-            # Another process built the page moments ago, before this change: ask again once
-            # the spacing has passed (by then a build may have begun that holds the change).
-            with _changed_lock:
-                _changed[page_id] = max(changed_at, _changed.get(page_id, changed_at))
-        return again
     except Exception:
-        from upstate.pages.models import StatusPage
-
-        # The page keeps its last version; the next change or the periodic rebuild retries.
-        code = StatusPage.objects.filter(id=page_id).values_list("code", flat=True).first()
-        log.exception("the public documents of page %s could not be built", code or page_id)
-        return None
+        # The page keeps its last version, and the builder tries again by itself, sooner
+        # after a passing fault (the database busy or away) than after a lasting one: a
+        # change nobody follows up must not stay off the public page.
+        failures = _failures[page_id] = _failures.get(page_id, 0) + 1
+        log.exception(
+            "the public documents of page %s could not be built (attempt %d)", page_id, failures
+        )
+        again = min(RETRY_CAP, 0.5 * 2**failures)
+    else:
+        _failures.pop(page_id, None)
+    if again is not None and changed_at is not None:
+        # Not built yet (another process built the page moments ago, before this change, or
+        # the build failed): the change waits for the next attempt.
+        with _changed_lock:
+            _changed[page_id] = max(changed_at, _changed.get(page_id, changed_at))
+    return again
 
 
 def rebuild_now(

@@ -130,11 +130,13 @@ def render_documents(page: StatusPage) -> dict[str, Body]:
     from upstate.public import embeds, feeds, pages, state, statuspage
     from upstate.subscribers import documents as subscribe_form
 
-    # The JSON, the feeds and the embeds show the same state: read it once (it was a third
-    # of a build during a storm of updates, bench/write_storm.py).
-    shared = state.load(page)
+    # The HTML, the JSON, the feeds and the embeds show the same incidents: read them once
+    # (reading them for each was a third of a build during a storm of updates,
+    # bench/write_storm.py).
+    site = pages.load(page)
+    shared = state.load(page, incident_rows=[view.incident for view in site.incidents])
     documents: dict[str, Body] = {}
-    documents.update(pages.documents(page))
+    documents.update(pages.documents(page, site))
     for builder in (statuspage, feeds, embeds):
         documents.update(builder.documents(page, shared))
     documents.update(subscribe_form.documents(page))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, Prefetch, Q, QuerySet
 
 from upstate.incidents.models import (
     ACTIVE_STATUSES,
@@ -22,6 +22,7 @@ from upstate.incidents.models import (
 from upstate.maintenance.models import Maintenance, MaintenanceStatus
 from upstate.pages.health import component_statuses
 from upstate.pages.models import Component, ComponentGroup, ComponentStatus, StatusPage
+from upstate.tasks.models import Task
 
 # Statuspage's incidents.json and scheduled-maintenances.json return "the 50 most recent".
 RECENT_LIMIT = 50
@@ -43,7 +44,7 @@ class PageState:
             if component.group_id is not None:
                 self.children.setdefault(component.group_id, []).append(component)
         for incident in self.incidents:
-            for update in incident.updates.all():
+            for update in incident.update_rows:
                 for change in update.component_changes:
                     self.changed_at.setdefault(change.component_id, []).append(update.created_at)
         for maintenance in self.maintenances:
@@ -86,22 +87,35 @@ class PageState:
         return [i for i in self.incidents if i.status in ACTIVE_STATUSES]
 
 
-def _incidents(page: StatusPage) -> list[Incident]:
-    public = Incident.objects.filter(page=page, visibility=Visibility.PUBLIC)
-    recent = public.values("id")[:RECENT_LIMIT]
-    updates = IncidentUpdate.objects.with_changes()
-    rows = (
-        public.filter(Q(id__in=recent) | Q(status__in=ACTIVE_STATUSES))
-        .select_related("postmortem")
-        .prefetch_related(
-            Prefetch("updates", queryset=updates),
-            Prefetch("affected", queryset=IncidentComponent.objects.order_by("id")),
-        )
+def with_timelines(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents with what their public documents show, as plain lists: ``update_rows``
+    (newest first, each with its ``component_changes``), ``affected_rows`` and ``task_rows``
+    (the postmortem's action items). Lists, not the related managers' prefetch: a manager makes
+    a queryset per row, which was a third of loading a page with a long history
+    (bench/snapshot_build.py)."""
+    return incidents.select_related("postmortem").prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.with_changes(), to_attr="update_rows"),
+        Prefetch(
+            "affected", queryset=IncidentComponent.objects.order_by("id"), to_attr="affected_rows"
+        ),
+        Prefetch("tasks", queryset=Task.objects.order_by("position", "id"), to_attr="task_rows"),
     )
-    incidents = list(rows)
-    for incident in incidents:
+
+
+def _incidents(page: StatusPage, rows: list[Incident] | None) -> list[Incident]:
+    """The recent public incidents and every active one, newest first: picked from ``rows``
+    (every public incident of the page, newest first, `with_timelines`) when the caller has
+    loaded them already."""
+    if rows is None:
+        public = Incident.objects.filter(page=page, visibility=Visibility.PUBLIC)
+        recent = public.values("id")[:RECENT_LIMIT]
+        chosen = public.filter(Q(id__in=recent) | Q(status__in=ACTIVE_STATUSES))
+        rows = list(with_timelines(chosen).order_by("-started_at", "-id"))
+    else:
+        rows = rows[:RECENT_LIMIT] + [i for i in rows[RECENT_LIMIT:] if i.is_active]
+    for incident in rows:
         incident.page = page
-    return incidents
+    return rows
 
 
 def _maintenances(page: StatusPage) -> list[Maintenance]:
@@ -116,16 +130,20 @@ def _maintenances(page: StatusPage) -> list[Maintenance]:
     return maintenances
 
 
-def load(page: StatusPage, *, incidents: bool = True) -> PageState:
+def load(
+    page: StatusPage, *, incidents: bool = True, incident_rows: list[Incident] | None = None
+) -> PageState:
     """The page's state. Without `incidents` it holds none, and each component's last change
     comes from one aggregate query instead: what a notice about one incident needs, at a cost
-    that does not grow with every update of every live incident on the page."""
+    that does not grow with every update of every live incident on the page. A build has
+    loaded every public incident for the HTML already (`incident_rows`): the state takes
+    its incidents from those instead of reading them again."""
     state = PageState(
         page=page,
         groups=list(ComponentGroup.objects.filter(page=page)),
         components=list(Component.objects.filter(page=page).select_related("group")),
         statuses=component_statuses(page),
-        incidents=_incidents(page) if incidents else [],
+        incidents=_incidents(page, incident_rows) if incidents else [],
         maintenances=_maintenances(page),
     )
     if not incidents:

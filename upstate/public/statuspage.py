@@ -139,8 +139,8 @@ class _Writer:
             "shortlink": links.incident_url(incident),
             "started_at": self.time(incident.started_at),
             "page_id": self.page.code,
-            "incident_updates": [self._update(u, incident) for u in incident.updates.all()],
-            "components": self.components_for({a.component_id for a in incident.affected.all()}),
+            "incident_updates": [self._update(u, incident) for u in incident.update_rows],
+            "components": self.components_for({a.component_id for a in incident.affected_rows}),
         }
 
     # --- maintenance --------------------------------------------------------------------
@@ -225,8 +225,10 @@ def documents(page: StatusPage, state: PageState | None = None) -> dict[str, byt
     state = state or load(page)
     w = _Writer(state)
     page_obj = w.page_obj()
-    recent = [w.incident(i) for i in state.incidents[:RECENT_LIMIT]]
-    unresolved = [w.incident(i) for i in state.active_incidents]
+    # Each incident once: the recent and the unresolved ones are mostly the same.
+    shown = {i.id: w.incident(i) for i in state.incidents}
+    recent = [shown[i.id] for i in state.incidents[:RECENT_LIMIT]]
+    unresolved = [shown[i.id] for i in state.active_incidents]
     return {
         "api/v2/summary.json": _dump(
             {

@@ -189,7 +189,7 @@ def history(
 def incident_spans(incident: Incident, now: datetime) -> dict[int, list[Span]]:
     """Component id -> the spans this incident asserted (see the module docstring).
 
-    Reads the lists ``pages.with_timelines`` loads (``update_rows`` with their
+    Reads the lists ``state.with_timelines`` loads (``update_rows`` with their
     ``component_changes``, ``affected_rows``): no query here."""
     terms = {
         row.component_id: row.asserted_status(incident.impact) for row in incident.affected_rows

@@ -54,3 +54,22 @@ def test_an_action_that_cannot_work_yet_runs_again_after_the_delay_it_asks_for()
     assert runner.wait_idle(timeout=10)
     assert len(runs) == 2
     assert runs[1] - runs[0] >= 0.19
+
+
+def test_an_action_that_raises_does_not_end_the_thread(monkeypatch):
+    monkeypatch.setattr(coalesce, "RETRY", 0.05)
+    runs: list[int] = []
+
+    def action(key: int) -> None:
+        runs.append(key)
+        if len(runs) == 1:
+            raise RuntimeError("database is locked")
+
+    runner = coalesce.Coalescer("test-raises", action, interval=0.01)
+    runner.start()
+    runner.mark(1)
+    assert runner.wait_idle(timeout=10)
+    assert runs == [1, 1]  # tried again after the failure
+    runner.mark(2)
+    assert runner.wait_idle(timeout=10)
+    assert runs[-1] == 2

@@ -415,7 +415,7 @@ def test_utc_pages_write_z(page, api_component):
 
 
 def test_it_loads_everything_in_a_constant_number_of_queries(scene, django_assert_num_queries):
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         statuspage.documents(scene.page)
     group = create_group(page=scene.page, name="More")
     for n in range(5):
@@ -431,5 +431,5 @@ def test_it_loads_everything_in_a_constant_number_of_queries(scene, django_asser
             ends_at=timezone.now() + timedelta(days=n + 2),
             components=[component],
         )
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         statuspage.documents(scene.page)

@@ -13,7 +13,7 @@ from upstate.incidents.services import create_incident, post_update
 from upstate.maintenance.models import Maintenance
 from upstate.maintenance.services import post_maintenance_update, schedule_maintenance
 from upstate.pages.models import ComponentStatus
-from upstate.public import pages, uptime
+from upstate.public import state, uptime
 from upstate.public.uptime import Span, format_percent, history, summarise_day
 
 MAJOR = ComponentStatus.MAJOR_OUTAGE
@@ -113,7 +113,7 @@ def test_percentages_round_down():
 
 
 def _loaded(incident: Incident) -> Incident:
-    return pages.with_timelines(Incident.objects.filter(id=incident.id)).get()
+    return state.with_timelines(Incident.objects.filter(id=incident.id)).get()
 
 
 def _backdate(incident: Incident, times: list[datetime]) -> None:
