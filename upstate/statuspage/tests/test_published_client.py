@@ -20,7 +20,7 @@ STARTUP_ATTEMPTS = 300
 @pytest.fixture
 def server(tmp_path):
     """`upstate web` on its own SQLite data directory with the demo organization loaded;
-    yields (base URL, an admin key)."""
+    yields (base URL, an admin key, the server's log)."""
     env = sqlite_env(tmp_path / "data")
     run = {"env": env, "check": True, "capture_output": True, "text": True, "timeout": 300}
     subprocess.run([UPSTATE, "demo"], **run)
@@ -40,7 +40,7 @@ def server(tmp_path):
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base, token
+        yield base, token, tmp_path / "web.log"
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -66,7 +66,7 @@ def test_the_published_client_works_against_upstate(server):
     from atlassian_statuspage.api.subscribers_api import SubscribersApi
     from atlassian_statuspage.rest import ApiException
 
-    base, token = server
+    base, token, log_path = server
     client = _client(base, token)
     pages = PagesApi(client).get_pages()
     assert [p.subdomain for p in pages] == ["acme"]
@@ -158,7 +158,8 @@ def test_the_published_client_works_against_upstate(server):
     deadline = time.monotonic() + 10
     while created.id not in public_ids() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert created.id in public_ids()
+    # A page whose builds stopped was seen here once, with no explanation: its log tells.
+    assert created.id in public_ids(), log_path.read_text()[-5000:]
 
     incidents.delete_pages_page_id_incidents_incident_id(page_id, created.id)
     with pytest.raises(ApiException) as missing:
