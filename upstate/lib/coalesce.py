@@ -4,7 +4,8 @@ A committed change marks a key (a page id); the thread runs the action for each 
 at most once every `interval` seconds per key, and at once for the first change after a
 quiet spell. A key marked while its action runs is marked again, so the last change is always
 followed by a run that started after it. An action that cannot do its work yet returns the
-seconds after which it wants to run again. Web and worker processes start the threads
+seconds after which it wants to run again; one that raises runs again by itself, 1, 2, 4 ...
+at most 60 s later, until it succeeds. Web and worker processes start the threads
 (`start_all`); elsewhere (the command line, tests) nothing is started and callers act inline.
 """
 
@@ -19,7 +20,8 @@ from django.db import close_old_connections, connections
 
 log = logging.getLogger(__name__)
 
-RETRY = 5.0  # seconds before an action that raised runs again
+RETRY_FIRST = 1.0  # seconds before an action that raised runs again; doubled each time
+RETRY_CAP = 60.0
 
 
 class Coalescer:
@@ -33,6 +35,7 @@ class Coalescer:
         self._condition = threading.Condition()
         self._busy = False
         self._next: dict[int, float] = {}  # key -> when its action may run again
+        self._failures: dict[int, int] = {}  # key -> runs of its action that raised in a row
         self.runs = 0
         self.started = False
 
@@ -66,13 +69,25 @@ class Coalescer:
                         self._next[key] = time.monotonic() + max(again, 0.0)
 
     def _attempt(self, key: int) -> float | None:
-        # Nothing may end the thread: every later change would wait for it forever.
+        # Nothing may end the thread: every later change would wait for it forever. A key
+        # whose action raised (the database busy or away) is run again by itself, sooner
+        # after a passing fault than after a lasting one.
         try:
             close_old_connections()
-            return self.action(key)
+            again = self.action(key)
         except Exception:
-            log.exception("%s: running %s failed; trying again in %s s", self.name, key, RETRY)
-            return RETRY
+            failures = self._failures[key] = self._failures.get(key, 0) + 1
+            again = min(RETRY_CAP, RETRY_FIRST * 2 ** (failures - 1))
+            log.exception(
+                "%s: %s failed (%d in a row); trying again in %s s",
+                self.name,
+                key,
+                failures,
+                again,
+            )
+            return again
+        self._failures.pop(key, None)
+        return again
 
     def start(self) -> None:
         """Run marked keys in a thread of this process from now on (once per process)."""

@@ -9,15 +9,12 @@ commits, in the same thread.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 
 from django.db import transaction
 
 from upstate.lib.coalesce import Coalescer, register
-
-log = logging.getLogger(__name__)
 
 MIN_INTERVAL = 0.5  # seconds between two builds of one page
 
@@ -28,13 +25,13 @@ class Builder(Coalescer):
     once."""
 
     def __init__(self) -> None:
-        super().__init__("snapshot-builder", _build_logged, MIN_INTERVAL)
+        super().__init__("snapshot-builder", _build, MIN_INTERVAL)
 
 
 def request_rebuild(page_id: int) -> None:
     # robust: the change is committed whatever happens to the build; a failed build is
-    # logged, the last version stays up, and the next change or the periodic rebuild tries
-    # again.
+    # logged and the last version stays up. The builder thread tries again by itself; an
+    # inline build (the command line) waits for the next change or the periodic rebuild.
     requested_at = time.monotonic()
     transaction.on_commit(lambda: _rebuild_after_commit(page_id, requested_at), robust=True)
 
@@ -59,9 +56,7 @@ def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
     if BUILDER.started:
         from upstate.public.snapshot import change_clock
 
-        at = change_clock()
-        with _changed_lock:
-            _changed[page_id] = max(at, _changed.get(page_id, at))
+        _keep(page_id, change_clock())
         BUILDER.mark(page_id)
         return
     if _last_inline_build.get(page_id, -1.0) > requested_at:
@@ -70,32 +65,25 @@ def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
     rebuild_now(page_id)
 
 
-# page id -> builds of it that failed in a row (reset by one that does not)
-_failures: dict[int, int] = {}
-RETRY_CAP = 60.0  # seconds between two attempts at a page whose builds keep failing
+def _keep(page_id: int, changed_at: float) -> None:
+    """The change waits for the page's next build."""
+    with _changed_lock:
+        _changed[page_id] = max(changed_at, _changed.get(page_id, changed_at))
 
 
-def _build_logged(page_id: int) -> float | None:
+def _build(page_id: int) -> float | None:
+    """The builder thread's action. A build that fails keeps the page's last version up; the
+    builder runs it again by itself (upstate.lib.coalesce), with the change still waiting."""
     with _changed_lock:
         changed_at = _changed.pop(page_id, None)
     try:
         again = rebuild_now(page_id, changed_at=changed_at, spacing=MIN_INTERVAL)
     except Exception:
-        # The page keeps its last version, and the builder tries again by itself, sooner
-        # after a passing fault (the database busy or away) than after a lasting one: a
-        # change nobody follows up must not stay off the public page.
-        failures = _failures[page_id] = _failures.get(page_id, 0) + 1
-        log.exception(
-            "the public documents of page %s could not be built (attempt %d)", page_id, failures
-        )
-        again = min(RETRY_CAP, 0.5 * 2**failures)
-    else:
-        _failures.pop(page_id, None)
+        if changed_at is not None:
+            _keep(page_id, changed_at)
+        raise
     if again is not None and changed_at is not None:
-        # Not built yet (another process built the page moments ago, before this change, or
-        # the build failed): the change waits for the next attempt.
-        with _changed_lock:
-            _changed[page_id] = max(changed_at, _changed.get(page_id, changed_at))
+        _keep(page_id, changed_at)  # another process built the page moments ago
     return again
 
 

@@ -57,7 +57,7 @@ def test_an_action_that_cannot_work_yet_runs_again_after_the_delay_it_asks_for()
 
 
 def test_an_action_that_raises_does_not_end_the_thread(monkeypatch):
-    monkeypatch.setattr(coalesce, "RETRY", 0.05)
+    monkeypatch.setattr(coalesce, "RETRY_FIRST", 0.05)
     runs: list[int] = []
 
     def action(key: int) -> None:
