@@ -52,13 +52,18 @@ def xml_safe(value: str) -> str:
 # longer sequence), C1 follow \xc2, U+FFFE/U+FFFF are \xef\xbf\xbe/\xbf. (Lone surrogates
 # cannot be in UTF-8 bytes at all.)
 _REFUSED_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-_REFUSED_SEQUENCES = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
+# One pattern per lead: a pattern starting with a literal is searched for like a substring,
+# eight times faster than one alternation on a page's largest documents, which every build
+# passes through here (bench/write_storm.py).
+_REFUSED_SEQUENCES = (re.compile(rb"\xc2[\x80-\x9f]"), re.compile(rb"\xef\xbf[\xbe\xbf]"))
 
 
 def xml_safe_bytes(body: bytes) -> bytes:
-    """``xml_safe`` for a UTF-8 document already rendered. In two steps, a third of one
-    pattern's time on a page's largest documents (which every build passes through here)."""
-    return _REFUSED_SEQUENCES.sub(b"", body.translate(None, _REFUSED_BYTES))
+    """``xml_safe`` for a UTF-8 document already rendered."""
+    body = body.translate(None, _REFUSED_BYTES)
+    for pattern in _REFUSED_SEQUENCES:
+        body = pattern.sub(b"", body)
+    return body
 
 
 def first_problem(values: Mapping[str, object]) -> tuple[str, str] | None:

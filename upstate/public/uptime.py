@@ -204,9 +204,16 @@ def incident_spans(incident: Incident, now: datetime) -> dict[int, list[Span]]:
             return
         for component_id, fallback in terms.items():
             status = recorded.get(component_id, fallback)
-            if status is not None and status.rank > ComponentStatus.OPERATIONAL.rank:
-                span = Span(start, end, status, incident.title)
-                spans.setdefault(component_id, []).append(span)
+            if status is None or status.rank <= ComponentStatus.OPERATIONAL.rank:
+                continue
+            own = spans.setdefault(component_id, [])
+            # Updates that leave the status as it was continue the span: one span per
+            # status rather than per update keeps a day's summary linear in a long
+            # incident (a storm of updates made it quadratic, bench/write_storm.py).
+            if own and own[-1].end == start and own[-1].status == status:
+                own[-1] = Span(own[-1].start, end, status, incident.title)
+            else:
+                own.append(Span(start, end, status, incident.title))
 
     if not updates or updates[0].created_at > incident.started_at:
         # Backfilled: created resolved, its only update is the resolution.

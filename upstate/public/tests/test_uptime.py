@@ -165,6 +165,28 @@ def test_a_backfilled_incident_asserts_its_impact_from_start_to_resolution(page,
     assert [(s.start, s.end, s.status) for s in spans] == [(started, resolved, MAJOR)]
 
 
+def test_updates_that_keep_the_status_continue_one_span(page, api_component):
+    incident = create_incident(
+        page=page, title="Storm", impact="major", components={api_component: None}
+    )
+    for status in ("identified", "monitoring", "identified"):
+        post_update(incident=incident, status=status)
+    post_update(incident=incident, status="monitoring", components={api_component: MAJOR})
+    post_update(incident=incident, status="resolved")
+    incident.refresh_from_db()
+    _backdate(incident, [at(14, 10), at(14, 11), at(14, 12), at(14, 13), at(14, 14), at(14, 15)])
+
+    spans = uptime.incident_spans(_loaded(incident), NOW)[api_component.id]
+    assert [(s.start, s.end, s.status) for s in spans] == [
+        (at(14, 10), at(14, 14), PARTIAL),
+        (at(14, 14), at(14, 15), MAJOR),
+    ]
+    day = summarise_day(spans, at(14, 0), at(15, 0))
+    assert day.seconds_by_status == {
+        ComponentStatus.OPERATIONAL: 19 * 3600.0, PARTIAL: 4 * 3600.0, MAJOR: 3600.0
+    }
+
+
 def test_an_incident_without_impact_asserts_nothing(page, api_component):
     incident = create_incident(
         page=page, title="FYI", impact="none", components={api_component: None}
