@@ -183,7 +183,9 @@ def test_updates_that_keep_the_status_continue_one_span(page, api_component):
     ]
     day = summarise_day(spans, at(14, 0), at(15, 0))
     assert day.seconds_by_status == {
-        ComponentStatus.OPERATIONAL: 19 * 3600.0, PARTIAL: 4 * 3600.0, MAJOR: 3600.0
+        ComponentStatus.OPERATIONAL: 19 * 3600.0,
+        PARTIAL: 4 * 3600.0,
+        MAJOR: 3600.0,
     }
 
 
