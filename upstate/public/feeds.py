@@ -5,6 +5,7 @@ which the XML writer refuses (and a page whose feed cannot be built is never upd
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from html import escape
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -39,11 +40,17 @@ def _content(incident: Incident, tz: str) -> str:
         url = escape(links.postmortem_url(incident))
         parts.append(f'<p><a href="{url}">Read the postmortem</a></p>')
     for update in incident.update_rows:
-        when = update.created_at.astimezone(zone).strftime("%b %d, %H:%M %Z")
-        label = IncidentStatus(update.status).label
-        parts.append(f"<p><small>{escape(when)}</small><br><strong>{label}</strong></p>")
-        parts.append(render(update.message))
+        parts.append(_update_content(update.created_at, update.status, update.message, zone))
     return "\n".join(parts)
+
+
+# Each build writes every update of the feeds' incidents again; most are the same as in the
+# build before (a storm of updates on a few incidents made this a tenth of a build).
+@lru_cache(maxsize=4096)
+def _update_content(created_at: datetime, status: str, message: str, zone: ZoneInfo) -> str:
+    when = created_at.astimezone(zone).strftime("%b %d, %H:%M %Z")
+    label = IncidentStatus(status).label
+    return f"<p><small>{escape(when)}</small><br><strong>{label}</strong></p>\n" + render(message)
 
 
 def _feed(state: PageState, self_path: str) -> FeedGenerator:
