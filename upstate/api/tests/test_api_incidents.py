@@ -365,6 +365,44 @@ def test_it_posts_an_update_with_component_statuses(api, page, api_component, we
     assert component_statuses(page)[api_component.id] == ComponentStatus.DEGRADED_PERFORMANCE
 
 
+def test_the_answer_to_an_update_is_the_incident_as_stored(api, page, api_component):
+    incident = create_incident(
+        page=page, title="Errors", impact="major", components={api_component: None}
+    )
+    post_update(incident=incident, status="identified", message="Found it")
+    response = api.post(
+        f"/incidents/{incident.code}/updates",
+        {"status": "monitoring", "components": {api_component.code: "degraded_performance"}},
+    )
+    assert response.status_code == 201
+    # The same as a fresh read: status, timeline with its component changes, components.
+    assert response.json() == api.get(f"/incidents/{incident.code}").json()
+    assert [u["status"] for u in response.json()["updates"]] == [
+        "monitoring",
+        "identified",
+        "investigating",
+    ]
+
+
+def test_an_update_reads_the_incident_once_and_locks_it_once(api, page):
+    from django.db import connection
+
+    incident = create_incident(page=page, title="Errors", impact="major")
+    reads: list[str] = []
+
+    def spy(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        if sql.startswith("SELECT") and 'FROM "incidents_incident"' in sql:
+            reads.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        response = api.post(f"/incidents/{incident.code}/updates", {"status": "identified"})
+    assert response.status_code == 201
+    assert len(response.json()["updates"]) == 2
+    # The caller's incident, then its row locked for the change: not read back for the answer.
+    assert len(reads) == 2
+
+
 def test_an_update_naming_a_foreign_component_writes_nothing(api, org, page):
     beta = create_page(org=org, name="Beta", slug="beta")
     foreign = create_component(page=beta, name="Beta API")
