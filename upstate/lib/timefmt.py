@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 # A build writes the same timestamps as the build before it, thousands for a page with a long
 # timeline (every update's, in several documents): a tenth of a build's time, formatted anew.
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=8192)
 def iso_ms(value: datetime | None, tz: str = "Etc/UTC") -> str | None:
     if value is None:
         return None
