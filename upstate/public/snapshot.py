@@ -130,11 +130,15 @@ def render_documents(page: StatusPage) -> dict[str, Body]:
     from upstate.public import embeds, feeds, pages, state, statuspage
     from upstate.subscribers import documents as subscribe_form
 
-    # The HTML, the JSON, the feeds and the embeds show the same incidents: read them once
-    # (reading them for each was a third of a build during a storm of updates,
-    # bench/write_storm.py).
+    # The HTML, the JSON, the feeds and the embeds show the same incidents, components and
+    # statuses: read them once (reading the incidents for each was a third of a build during
+    # a storm of updates, bench/write_storm.py).
     site = pages.load(page)
-    shared = state.load(page, incident_rows=[view.incident for view in site.incidents])
+    shared = state.load(
+        page,
+        incident_rows=[view.incident for view in site.incidents],
+        loaded=(site.groups, list(site.components.values()), site.statuses),
+    )
     documents: dict[str, Body] = {}
     documents.update(pages.documents(page, site))
     for builder in (statuspage, feeds, embeds):

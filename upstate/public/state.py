@@ -131,18 +131,30 @@ def _maintenances(page: StatusPage) -> list[Maintenance]:
 
 
 def load(
-    page: StatusPage, *, incidents: bool = True, incident_rows: list[Incident] | None = None
+    page: StatusPage,
+    *,
+    incidents: bool = True,
+    incident_rows: list[Incident] | None = None,
+    loaded: tuple[list[ComponentGroup], list[Component], dict[int, ComponentStatus]] | None = None,
 ) -> PageState:
     """The page's state. Without `incidents` it holds none, and each component's last change
     comes from one aggregate query instead: what a notice about one incident needs, at a cost
     that does not grow with every update of every live incident on the page. A build has
-    loaded every public incident for the HTML already (`incident_rows`): the state takes
-    its incidents from those instead of reading them again."""
+    loaded every public incident for the HTML already (`incident_rows`), and the groups, the
+    components (with their groups, in their order) and their statuses (`loaded`): the state
+    takes them instead of reading them again."""
+    if loaded is None:
+        loaded = (
+            list(ComponentGroup.objects.filter(page=page)),
+            list(Component.objects.filter(page=page).select_related("group")),
+            component_statuses(page),
+        )
+    groups, components, statuses = loaded
     state = PageState(
         page=page,
-        groups=list(ComponentGroup.objects.filter(page=page)),
-        components=list(Component.objects.filter(page=page).select_related("group")),
-        statuses=component_statuses(page),
+        groups=groups,
+        components=components,
+        statuses=statuses,
         incidents=_incidents(page, incident_rows) if incidents else [],
         maintenances=_maintenances(page),
     )

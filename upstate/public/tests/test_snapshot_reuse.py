@@ -198,3 +198,30 @@ def test_a_newly_resolved_incident_renders_the_history_again(history):
 
     assert renders == ["public/history.html", "public/incident.html"]
     assert "Checkout is slow" in pages["history"]
+
+
+def test_a_build_reads_the_components_once_for_all_its_documents(page, api_component):
+    from django.db import connection
+
+    group = create_group(page=page, name="Core")
+    create_component(page=page, name="Database", group=group)
+    create_incident(page=page, title="Slow", impact="minor", components={api_component: None})
+    reads: list[str] = []
+
+    def spy(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        for table in ('"pages_component"', '"pages_componentgroup"'):
+            if sql.startswith("SELECT") and f"FROM {table} " in sql + " ":
+                reads.append(table)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        built = build_snapshot(page)
+    # The groups once; the components for the documents (HTML, JSON, feeds, embeds), for
+    # their statuses and for the subscribe form's list: not again for the JSON.
+    assert reads.count('"pages_componentgroup"') == 1
+    assert reads.count('"pages_component"') == 3
+    # What the HTML and the JSON say of them agrees.
+    summary = built.documents["api/v2/summary.json"].body.decode()
+    assert '"Core"' in summary and '"Database"' in summary
+    assert '"status": "degraded_performance"' in summary.replace('":"', '": "')
+    assert b"Database" in built.documents[""].body
