@@ -39,11 +39,9 @@ keep-alive connections), so neither waits on the other's event loop, in a real-t
 scheduling class where allowed (root; see `client_priority`). Each measures its own CPU
 time and its loop's lag (a 10 ms ticker that records how late it wakes); both are printed. A
 generator that is the bottleneck shows as a process near 100 % of a core or a lag p99 in the
-tens of milliseconds. In the baseline runs the writers and readers used 1-3 % of a core each
-during the storm (the server answered slowly, not the generator), with a loop lag p99 of
-7-24 ms that came from sharing the 2 cores with the servers; reading alone (idle), the
-readers took 75-85 % of a core with a lag p99 of 6-10 ms, so the idle figures are an upper
-bound of the server's own latency. The CPU line says who used the machine's cores.
+tens of milliseconds. In the runs recorded in docs/benchmarks.md the clients' loop lag p99 was
+1.6-2.4 ms, and the paced readers used about 30 % of a core. The CPU line says who used the
+machine's cores.
 """
 
 from __future__ import annotations
@@ -122,13 +120,13 @@ async def _timed(
 ) -> httpx.Response | None:
     """Send one request, count its outcome and, for a success, its latency (from `since`, a
     `time.monotonic()` moment, when given)."""
-    started = time.perf_counter() - (time.monotonic() - since if since is not None else 0.0)
+    started = time.monotonic() if since is None else since
     response, error = None, None
     try:
         response = await request
     except httpx.HTTPError as exc:
         error = exc
-    elapsed = (time.perf_counter() - started) * 1000
+    elapsed = (time.monotonic() - started) * 1000
     result.codes[str(response.status_code) if response is not None else type(error).__name__] += 1
     if response is None or not response.is_success:
         return None

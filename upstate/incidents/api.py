@@ -48,8 +48,9 @@ router = Router(tags=["incidents"])
 
 
 def _incident(request: HttpRequest, incident_id: str, need: Need = Need.READ) -> Incident:
-    # A change reads what it needs itself and answers with `_reloaded`: loading the whole
-    # timeline before it too doubled the cost of posting an update (bench/write_storm.py).
+    # A change reads what it needs itself and answers with `with_timeline` (or `_reloaded`):
+    # loading the whole timeline before it too doubled the cost of posting an update
+    # (bench/write_storm.py).
     if need == Need.READ:
         queryset = shown_incidents()
     else:  # with what IncidentOut reads through it, for `with_timeline`

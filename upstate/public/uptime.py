@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -211,7 +211,7 @@ def incident_spans(incident: Incident, now: datetime) -> dict[int, list[Span]]:
             # status rather than per update keeps a day's summary linear in a long
             # incident (a storm of updates made it quadratic, bench/write_storm.py).
             if own and own[-1].end == start and own[-1].status == status:
-                own[-1] = Span(own[-1].start, end, status, incident.title)
+                own[-1] = replace(own[-1], end=end)
             else:
                 own.append(Span(start, end, status, incident.title))
 
