@@ -48,16 +48,17 @@ def _read_as_passages(
 
 
 def passages(incident: Incident) -> list[str]:
-    """The incident's text as the embedder reads it: the whole first, then its parts."""
+    """The incident's text as the embedder reads it: the whole first, then its parts (an
+    incident from `_incidents_to_index`)."""
     components = [_component_text(a.component) for a in incident.affected.all()]
-    updates = [u.message for u in list(incident.updates.all())[:MAX_UPDATES]]
+    updates = [u.message for u in incident.latest_updates]
     return _read_as_passages(incident.title, components, updates, incident.page.name)
 
 
 def maintenance_passages(maintenance: Maintenance) -> list[str]:
-    """Maintenance under way, read like an incident."""
+    """Maintenance under way, read like an incident (from `_maintenances_to_index`)."""
     components = [_component_text(c) for c in maintenance.components.all()]
-    messages = [u.message for u in list(maintenance.updates.all())[:MAX_UPDATES]]
+    messages = [u.message for u in maintenance.latest_updates]
     messages.append(maintenance.message)
     title = "Maintenance: " + maintenance.title.strip()
     return _read_as_passages(title, components, messages, maintenance.page.name)
@@ -67,24 +68,33 @@ def joined(texts: list[str]) -> str:
     return "\n".join(texts)
 
 
+# Only the latest updates are read (a sliced prefetch, one query with a window function):
+# during a storm of updates the worker read every incident's whole timeline each second to
+# keep four of each (bench/write_storm.py).
 def _incidents_to_index(page_id: int) -> list[Incident]:
+    latest = IncidentUpdate.objects.only("incident_id", "message").order_by("-created_at", "-id")
     return list(
         Incident.objects.filter(page_id=page_id, status__in=ACTIVE_STATUSES)
         .select_related("page")
         .prefetch_related(
             Prefetch("affected", IncidentComponent.objects.select_related("component")),
-            Prefetch("updates", IncidentUpdate.objects.order_by("-created_at", "-id")),
+            Prefetch("updates", latest[:MAX_UPDATES], to_attr="latest_updates"),
         )
     )
 
 
 def _maintenances_to_index(page_id: int) -> list[Maintenance]:
+    latest = MaintenanceUpdate.objects.only("maintenance_id", "message")
     return list(
         Maintenance.objects.filter(page_id=page_id, status__in=UNDERWAY_STATUSES)
         .select_related("page")
         .prefetch_related(
             "components",
-            Prefetch("updates", MaintenanceUpdate.objects.order_by("-created_at", "-id")),
+            Prefetch(
+                "updates",
+                latest.order_by("-created_at", "-id")[:MAX_UPDATES],
+                to_attr="latest_updates",
+            ),
         )
     )
 

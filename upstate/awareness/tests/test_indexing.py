@@ -137,3 +137,16 @@ def test_changes_during_an_index_run_fold_into_one_more_run(monkeypatch):
     # ...and the running task went round once more for all of them.
     assert calls == [7, 7]
     assert tasks._indexing == {}
+
+
+def test_only_the_latest_updates_are_read(declare, page):
+    from upstate.awareness.documents import MAX_UPDATES, index_page
+
+    incident = declare(page, "Search is slow", message="Update 0.")
+    for number in range(1, MAX_UPDATES + 2):
+        post_update(incident=incident, status="identified", message=f"Update {number}.")
+    index_page(page.id)
+    lines = _document(incident).text.split("\n")
+    newest_first = [f"Update {n}." for n in range(MAX_UPDATES + 1, 1, -1)]
+    assert lines[2:] == newest_first  # after the whole and the title; no components
+    assert lines[0] == f"Search is slow. {' '.join(newest_first)} (Acme Status)"
