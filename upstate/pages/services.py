@@ -203,7 +203,6 @@ def _clean_status(field: str, value: Any) -> str:
     return value
 
 
-@transaction.atomic
 def on_page(page: StatusPage, components: Iterable[Component]) -> list[Component]:
     """The components, if all are the page's own: ids from a request may name anyone's."""
     components = list(components)

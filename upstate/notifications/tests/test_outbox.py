@@ -82,6 +82,29 @@ def test_running_fan_out_and_delivery_again_sends_nothing_twice(smtp_sink, page,
     assert len(smtp_sink.mails) == 1
 
 
+def test_an_event_nobody_subscribed_to_is_done_without_a_claim(page, declare):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    declare()
+    event = notices().get()
+    assert (event.state, event.recipients, event.claim_token) == ("done", 0, "")
+    # Taken again as a worker that died holding it would have left it: the stale claim is
+    # closed; a claim another worker still holds is left alone.
+    stale = timezone.now() - timedelta(seconds=1)
+    notices().update(state=EventState.FANNING_OUT, claim_token="other", claimed_until=stale)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.fan_out(event.id) == 0
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().startswith("SELECT")]
+    assert len(writes) == 1 and "UPDATE" in writes[0]
+    assert notices().get().state == EventState.DONE
+    held = timezone.now() + timedelta(minutes=1)
+    notices().update(state=EventState.FANNING_OUT, claimed_until=held)
+    services.fan_out(event.id)
+    assert notices().get().state == EventState.FANNING_OUT
+    assert Delivery.objects.count() == 0
+
+
 def test_it_sends_nothing_for_internal_incidents(smtp_sink, page, declare, commit):
     subscribe(page, "ann@example.com")
     incident = declare(visibility="internal")
