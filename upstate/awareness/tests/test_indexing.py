@@ -125,6 +125,7 @@ def test_changes_during_an_index_run_fold_into_one_more_run(monkeypatch):
 
     monkeypatch.setattr(tasks, "index_page", slow_index)
     monkeypatch.setattr(tasks, "INDEX_INTERVAL", 0.0)
+    monkeypatch.setattr(tasks, "INDEX_CPU_SHARE", 1e9)
     first = threading.Thread(target=tasks.index_page_task.call_local, args=(7,))
     first.start()
     assert entered.wait(10)
@@ -137,6 +138,20 @@ def test_changes_during_an_index_run_fold_into_one_more_run(monkeypatch):
     # ...and the running task went round once more for all of them.
     assert calls == [7, 7]
     assert tasks._indexing == {}
+
+
+def test_a_costly_index_run_waits_longer_before_the_next():
+    from upstate.awareness.tasks import (
+        INDEX_CPU_SHARE,
+        INDEX_INTERVAL,
+        MAX_INDEX_INTERVAL,
+        pause_after,
+    )
+
+    assert pause_after(0.01) == INDEX_INTERVAL  # a cheap run: the next within a second
+    assert INDEX_INTERVAL < pause_after(0.1) < MAX_INDEX_INTERVAL
+    assert pause_after(0.1) == 0.1 / INDEX_CPU_SHARE
+    assert pause_after(10.0) == MAX_INDEX_INTERVAL  # never more than a few seconds behind
 
 
 def test_only_the_latest_updates_are_read(declare, page):
