@@ -84,17 +84,15 @@ def _incidents_to_index(page_id: int) -> list[Incident]:
 
 
 def _maintenances_to_index(page_id: int) -> list[Maintenance]:
-    latest = MaintenanceUpdate.objects.only("maintenance_id", "message")
+    latest = MaintenanceUpdate.objects.only("maintenance_id", "message").order_by(
+        "-created_at", "-id"
+    )
     return list(
         Maintenance.objects.filter(page_id=page_id, status__in=UNDERWAY_STATUSES)
         .select_related("page")
         .prefetch_related(
             "components",
-            Prefetch(
-                "updates",
-                latest.order_by("-created_at", "-id")[:MAX_UPDATES],
-                to_attr="latest_updates",
-            ),
+            Prefetch("updates", latest[:MAX_UPDATES], to_attr="latest_updates"),
         )
     )
 
