@@ -55,6 +55,8 @@ def _assert_unavailable(base: str) -> None:
 
 
 def test_sqlite_made_unreachable_gets_503s_in_each_surfaces_shape(env, tmp_path):
+    # A connection kept from /healthz would go on reading the moved file: open one per request.
+    env = {**env, "UPSTATE_DB_CONN_MAX_AGE": "0"}
     web, base = _start_web(env, tmp_path / "web.log")
     try:
         database = Path(env["UPSTATE_DATA_DIR"]) / "upstate.sqlite3"

@@ -165,7 +165,6 @@ def run_worker() -> int:
     # Monitors and maintenance windows change pages from here: build them off the tasks.
     coalesce.start_all()
     connections.close_all()
-    _keep_connections()
     # What start-up loaded lives as long as the process: out of the cyclic collector's sight,
     # which otherwise walked all of it again and again during a fan-out (8% of its CPU).
     gc.freeze()
@@ -175,7 +174,6 @@ def run_worker() -> int:
 
 WORKER_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 WORKER_NICENESS = 5
-WORKER_CONN_MAX_AGE = 60
 
 # What every notification renders (the email templates compile once per process).
 NOTIFICATION_TEMPLATES = [
@@ -199,19 +197,6 @@ def _warm_up() -> None:
     get_resolver().reverse_dict  # noqa: B018 - reading it imports every URL module
     for name in NOTIFICATION_TEMPLATES:
         get_template(name)
-
-
-def _keep_connections() -> None:
-    """On SQLite a connection otherwise lasts one task, as it lasts one request in the web
-    process: opening it runs the PRAGMAs and registers Django's SQL functions, and closing the
-    last one checkpoints the WAL, once per batch of deliveries (bench/fanout.py). The worker's
-    threads live as long as it does: they keep their connections for a minute, as on
-    PostgreSQL (so a database file replaced under them is seen within that)."""
-    from django.db import connections
-
-    for alias in connections:
-        if connections.settings[alias]["CONN_MAX_AGE"] == 0:
-            connections.settings[alias]["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE
 
 
 def _waking_consumer_class() -> type:
