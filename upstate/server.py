@@ -149,6 +149,7 @@ def run_worker() -> int:
     from huey.contrib.djhuey import HUEY
 
     from upstate.lib import coalesce
+    from upstate.public import handoff, publish
 
     autodiscover_modules("tasks")
     # Running tasks (a batch of deliveries) finish within the grace period on a graceful stop
@@ -162,8 +163,10 @@ def run_worker() -> int:
     )
     config.validate()
     _warm_up()
-    # Monitors and maintenance windows change pages from here: build them off the tasks.
+    # Monitors and maintenance windows change pages from here: build them off the tasks,
+    # and, on SQLite, the pages the host's web processes changed (upstate.public.handoff).
     coalesce.start_all()
+    handoff.listen(publish.build_for_others)
     connections.close_all()
     # What start-up loaded lives as long as the process: out of the cyclic collector's sight,
     # which otherwise walked all of it again and again during a fan-out (8% of its CPU).

@@ -3,18 +3,25 @@ request path.
 
 Web and worker processes run a builder thread (`upstate.lib.coalesce.start_all`): a committed
 change only marks its page, and the thread builds each marked page once however many changes a
-burst brought. Elsewhere (the command line, tests) the build runs as soon as the transaction
-commits, in the same thread.
+burst brought. On SQLite the web processes hand the build to the worker (``handoff``) and
+keep watch that it happens. Elsewhere (the command line, tests) the build runs as soon as the
+transaction commits, in the same thread.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import deque
 
 from django.db import transaction
 
 from upstate.lib.coalesce import Coalescer, register
+from upstate.public import handoff
+from upstate.public.handoff import GRACE
+
+log = logging.getLogger(__name__)
 
 MIN_INTERVAL = 0.5  # seconds between two builds of one page
 
@@ -56,13 +63,65 @@ def _rebuild_after_commit(page_id: int, requested_at: float) -> None:
     if BUILDER.started:
         from upstate.public.snapshot import change_clock
 
-        _keep(page_id, change_clock())
+        changed_at = change_clock()
+        if handoff.send(page_id):
+            with _changed_lock:
+                _handed.setdefault(page_id, deque()).append(changed_at)
+            WATCH.mark(page_id)
+            return
+        _keep(page_id, changed_at)
         BUILDER.mark(page_id)
         return
     if _last_inline_build.get(page_id, -1.0) > requested_at:
         return
     _last_inline_build[page_id] = time.monotonic()
     rebuild_now(page_id)
+
+
+# page id -> `change_clock` of the changes handed to the worker that no build is known to hold
+# yet, oldest first
+_handed: dict[int, deque[float]] = {}
+
+
+def build_for_others(page_id: int) -> None:
+    """The worker builds a page a web process of its host changed (``handoff``)."""
+    from upstate.public.snapshot import change_clock
+
+    _keep(page_id, change_clock())  # after the change committed: its build reads it
+    BUILDER.mark(page_id)
+
+
+def _watch(page_id: int) -> float | None:
+    """The watch thread's action: a change handed to the worker that no build begun after it
+    holds GRACE seconds later is built here (a worker that hangs costs a second, not the
+    page). Returns when to look again."""
+    from upstate.pages.models import StatusPage
+    from upstate.public.snapshot import change_clock, latest_read_from
+
+    now = change_clock()
+    with _changed_lock:
+        waiting = _handed.get(page_id)
+        if not waiting:
+            return None
+        if waiting[0] + GRACE > now:
+            return waiting[0] + GRACE - now
+    code = StatusPage.objects.filter(id=page_id).values_list("code", flat=True).first()
+    built_from = latest_read_from(code) if code is not None else now
+    with _changed_lock:
+        waiting = _handed.get(page_id, deque())
+        while waiting and waiting[0] <= built_from:
+            waiting.popleft()
+        late = None
+        while waiting and waiting[0] + GRACE <= now:
+            late = waiting.popleft()
+        again = waiting[0] + GRACE - now if waiting else None
+        if not waiting:
+            _handed.pop(page_id, None)
+    if late is not None:
+        log.warning("the worker has not built page %s in %s s: building it here", page_id, GRACE)
+        _keep(page_id, late)
+        BUILDER.mark(page_id)
+    return again
 
 
 def _keep(page_id: int, changed_at: float) -> None:
@@ -106,3 +165,4 @@ def rebuild_now(
 
 
 BUILDER = register(Builder())
+WATCH = register(Coalescer("snapshot-handoff-watch", _watch, GRACE))

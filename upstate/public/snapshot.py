@@ -277,7 +277,7 @@ def build_after_change(
     processes, each otherwise built the page every ``spacing`` seconds (bench/write_storm.py)."""
     with _building(page):
         read_from = change_clock()
-        latest = _latest_read_from(page.code)
+        latest = latest_read_from(page.code)
         if latest > changed_at:
             return None
         if read_from - latest < spacing:
@@ -325,7 +325,8 @@ def _serve(previous: Snapshot | None, snapshot: Snapshot) -> None:
     cdn.purge(previous, snapshot)
 
 
-def _latest_read_from(page_code: str) -> float:
+def latest_read_from(page_code: str) -> float:
+    """When the page's newest build began to read (`change_clock`); 0 when it has none."""
     data = (
         PublicSnapshot.objects.filter(page_code=page_code)
         .order_by("-id")

@@ -1,0 +1,102 @@
+"""On SQLite (one host), the web processes hand their pages' builds to the worker.
+
+A web process on SQLite is bound by its one Python lock: during a storm of API writes, the
+page's builds took a third of it, and writes waited behind them. Handed to the worker, a
+process with a lock of its own, the same storm went from 37-40 to 53-57 writes a second
+(bench/write_storm.py). The web process sends the page id in a datagram to a socket the
+worker listens on beside the database file, and builds the page itself when nobody listens there
+(`upstate web` without a worker, a worker that died) or when the worker's build has not
+begun within GRACE seconds (a worker that hangs). PostgreSQL installations keep building in
+every process: their hosts share no directory, and their builders agree through the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from django.db import connection
+
+log = logging.getLogger(__name__)
+
+GRACE = 1.0  # seconds a handed-off change waits for the worker's build before its sender builds
+SOCKET_SUFFIX = "-builds.sock"
+MAX_PATH = 100  # bytes: a Unix socket's path is limited (108 on Linux, with the final NUL)
+_PAGE = struct.Struct("!q")
+
+_listening = False
+_sender: socket.socket | None = None
+_sender_lock = threading.Lock()
+
+
+def socket_path() -> Path | None:
+    """Beside the database file: the processes of one installation share it, and nobody else
+    (a test database has its own). None where there is no such file (PostgreSQL, memory)."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor != "sqlite" or not name or name.startswith(("file:", ":memory:")):
+        return None
+    return Path(name + SOCKET_SUFFIX)
+
+
+def send(page_id: int) -> bool:
+    """True when the worker was told to build the page; False when this process must."""
+    where = None if _listening else socket_path()
+    if where is None or len(path := os.fsencode(where)) > MAX_PATH:
+        return False
+    global _sender
+    try:
+        with _sender_lock:
+            if _sender is None:
+                _sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                _sender.setblocking(False)  # a full queue means: build it here
+            _sender.sendto(_PAGE.pack(page_id), path)
+    except OSError:  # no worker listening (no file, or a file nobody holds), or a full queue
+        return False
+    return True
+
+
+def listen(receive: Callable[[int], None]) -> socket.socket | None:
+    """In the worker: take the builds of the host's web processes (SQLite only); each page id
+    received is passed to ``receive`` in a thread of its own. The socket is returned (closing
+    it stops that); None when this process cannot listen, and the web processes build."""
+    global _listening
+    path = socket_path()
+    if path is None:
+        return None
+    if len(os.fsencode(path)) > MAX_PATH:
+        log.info("the database's path is too long for %s: web processes build", path)
+        return None
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # left by a worker that stopped: nobody receives there
+        server.bind(os.fsencode(path))
+    except OSError as error:
+        server.close()
+        log.warning("cannot listen for builds at %s (%s): web processes build", path, error)
+        return None
+    _listening = True
+    threading.Thread(
+        target=_receive, args=(server, receive), name="build-handoff", daemon=True
+    ).start()
+    return server
+
+
+def _receive(server: socket.socket, receive: Callable[[int], None]) -> None:
+    while True:
+        try:
+            data = server.recv(64)
+        except OSError:  # closed
+            return
+        if len(data) != _PAGE.size:
+            continue  # not ours: the socket's directory is the data directory's
+        try:
+            receive(_PAGE.unpack(data)[0])
+        except Exception:
+            log.exception("a handed-off build could not be queued")
