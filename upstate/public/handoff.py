@@ -2,12 +2,17 @@
 
 A web process on SQLite is bound by its one Python lock: during a storm of API writes, the
 page's builds took a third of it, and writes waited behind them. Handed to the worker, a
-process with a lock of its own, the same storm went from 37-40 to 53-57 writes a second
+process with a lock of its own, the same storm went from 37-40 to 51-60 writes a second
 (bench/write_storm.py). The web process sends the page id in a datagram to a socket the
 worker listens on beside the database file, and builds the page itself when nobody listens there
 (`upstate web` without a worker, a worker that died) or when the worker's build has not
-begun within GRACE seconds (a worker that hangs). PostgreSQL installations keep building in
-every process: their hosts share no directory, and their builders agree through the database.
+begun within GRACE seconds (a worker that hangs).
+
+PostgreSQL installations keep building in every process. Handing their builds to the worker
+(tried with LISTEN/NOTIFY) gave fewer writes and slower public reads during the same storm
+on two cores (52-53 against 54-55 writes a second, public p99 251-288 against 96-129 ms):
+with PostgreSQL and two web processes the cores were already full, and a build's CPU costs
+the same wherever it runs.
 """
 
 from __future__ import annotations

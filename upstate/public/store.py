@@ -409,8 +409,8 @@ def _follow() -> None:
 
 
 def _poll() -> None:
-    # One connection for as long as it works (SQLite's are not kept between requests, and
-    # opening one ten times a second cost more than the query).
+    # One connection for as long as it works: opening one ten times a second cost more than
+    # the query.
     while True:
         sync()
         flush_copies()
