@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 GRACE = 1.0  # seconds a handed-off change waits for the worker's build before its sender builds
 SOCKET_SUFFIX = "-builds.sock"
-MAX_PATH = 100  # bytes: a Unix socket's path is limited (108 on Linux, with the final NUL)
+MAX_PATH = 107  # bytes: a Unix socket's address is limited (108 on Linux, with the final NUL)
 _PAGE = struct.Struct("!q")
 
 _listening = False
@@ -49,10 +49,30 @@ def socket_path() -> Path | None:
     return Path(name + SOCKET_SUFFIX)
 
 
+_folders: dict[Path, int] = {}  # folder -> a descriptor of it held open (`_address`)
+_folders_lock = threading.Lock()
+
+
+def _address(path: Path) -> bytes | None:
+    """The socket's address: its path, or, when that is too long for one (a deep data
+    directory), the same file through a descriptor of its folder held open by this process
+    (/proc/self/fd/N/name, which Linux resolves). None when neither fits."""
+    if len(full := os.fsencode(path)) <= MAX_PATH:
+        return full
+    try:
+        with _folders_lock:
+            if path.parent not in _folders:
+                _folders[path.parent] = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+            short = os.fsencode(f"/proc/self/fd/{_folders[path.parent]}/{path.name}")
+    except (OSError, AttributeError):  # no such folder; no O_PATH outside Linux
+        return None
+    return short if len(short) <= MAX_PATH and os.path.isdir("/proc/self/fd") else None
+
+
 def send(page_id: int) -> bool:
     """True when the worker was told to build the page; False when this process must."""
     where = None if _listening else socket_path()
-    if where is None or len(path := os.fsencode(where)) > MAX_PATH:
+    if where is None or (path := _address(where)) is None:
         return False
     global _sender
     try:
@@ -74,14 +94,15 @@ def listen(receive: Callable[[int], None]) -> socket.socket | None:
     path = socket_path()
     if path is None:
         return None
-    if len(os.fsencode(path)) > MAX_PATH:
-        log.info("the database's path is too long for %s: web processes build", path)
+    address = _address(path)
+    if address is None:
+        log.warning("cannot listen for builds at %s (no address fits): web processes build", path)
         return None
     server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # left by a worker that stopped: nobody receives there
-        server.bind(os.fsencode(path))
+        server.bind(address)
     except OSError as error:
         server.close()
         log.warning("cannot listen for builds at %s (%s): web processes build", path, error)

@@ -112,3 +112,23 @@ def test_a_change_still_within_the_grace_is_looked_at_again_later(page, watched)
     assert changed[page.id] == late
     assert list(handed[page.id]) == [recent]
     assert again is not None and 0 < again <= handoff.GRACE
+
+
+@on_sqlite
+def test_a_deep_data_directory_still_gets_its_builds_handed_over(db, tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    path = deep / "upstate.sqlite3-builds.sock"
+    assert len(str(path)) > handoff.MAX_PATH  # too long for a socket's address
+    monkeypatch.setattr(handoff, "socket_path", lambda: path)
+    monkeypatch.setattr(handoff, "_listening", False)
+    received: queue.Queue[int] = queue.Queue()
+    listener = handoff.listen(received.put)
+    assert listener is not None
+    try:
+        assert path.is_socket()  # where it belongs, reached through the folder's descriptor
+        monkeypatch.setattr(handoff, "_listening", False)  # as a web process
+        assert handoff.send(11) is True
+        assert received.get(timeout=10) == 11
+    finally:
+        listener.close()
