@@ -5,8 +5,10 @@ page's builds took a third of it, and writes waited behind them. Handed to the w
 process with a lock of its own, the same storm went from 37-40 to 51-60 writes a second
 (bench/write_storm.py). The web process sends the page id in a datagram to a socket the
 worker listens on beside the database file, and builds the page itself when nobody listens there
-(`upstate web` without a worker, a worker that died) or when the worker's build has not
-begun within GRACE seconds (a worker that hangs).
+(`upstate web` without a worker, a worker that died) or when no stored build holds the
+change GRACE seconds after it (a worker that hangs). The grace covers a build that began
+late and took long: on a loaded machine a worker's first build took over a second, and the
+web process then built the page too.
 
 PostgreSQL installations keep building in every process. Handing their builds to the worker
 (tried with LISTEN/NOTIFY) gave fewer writes and slower public reads during the same storm
@@ -30,7 +32,7 @@ from django.db import connection
 
 log = logging.getLogger(__name__)
 
-GRACE = 1.0  # seconds a handed-off change waits for the worker's build before its sender builds
+GRACE = 2.0  # seconds a handed-off change waits for the worker's build before its sender builds
 SOCKET_SUFFIX = "-builds.sock"
 MAX_PATH = 107  # bytes: a Unix socket's address is limited (108 on Linux, with the final NUL)
 _PAGE = struct.Struct("!q")

@@ -92,9 +92,9 @@ def build_for_others(page_id: int) -> None:
 
 
 def _watch(page_id: int) -> float | None:
-    """The watch thread's action: a change handed to the worker that no build begun after it
-    holds GRACE seconds later is built here (a worker that hangs costs a second, not the
-    page). Returns when to look again."""
+    """The watch thread's action: a change handed to the worker that no stored build holds
+    GRACE seconds later is built here (a worker that hangs costs seconds, not the page).
+    Returns when to look again."""
     from upstate.pages.models import StatusPage
     from upstate.public.snapshot import change_clock, latest_read_from
 
