@@ -161,7 +161,9 @@ class Cluster:
     def start_worker(self, wait: bool = True) -> subprocess.Popen:
         self.workers += 1
         name = f"worker{self.workers}"
-        proc = self.procs.upstate(name, ["worker"], self.env(name))
+        # INFO: huey says "consumer started" at that level (the harness's default is WARNING).
+        env = {**self.env(name), "UPSTATE_LOG_LEVEL": "INFO"}
+        proc = self.procs.upstate(name, ["worker"], env)
         if wait and not _harness.wait_for_log(self.procs, proc, "consumer started", 60):
             progress(f"  ({name} did not say it started within 60 s; carrying on)")
         return proc
