@@ -12,7 +12,7 @@ import pytest
 
 from tests.dnsserver import TxtServer
 from tests.test_secret_key import env  # noqa: F401
-from tests.test_serve import UPSTATE, _free_port, _wait_for_http
+from tests.test_serve import UPSTATE, _free_port, _wait_for_http, run
 
 DOMAIN = "status.acme.test"
 ATTEMPTS = 300  # x 0.2 s
@@ -25,17 +25,11 @@ def txt_server():
     server.close()
 
 
-def _run(env: dict[str, str], *args: str) -> str:  # noqa: F811
-    return subprocess.run(
-        [UPSTATE, *args], env=env, check=True, capture_output=True, text=True, timeout=120
-    ).stdout.strip()
-
-
 def test_the_worker_verifies_a_domain_and_the_web_serves_it(env, tmp_path, txt_server):  # noqa: F811
     env.update(UPSTATE_DNS_RESOLVER=txt_server.address, UPSTATE_PUBLIC_URL="http://127.0.0.1")
-    _run(env, "migrate")
-    _run(env, "org", "create", "acme", "--name", "Acme")
-    key = _run(env, "apikey", "create", "--org", "acme", "--role", "admin")
+    run(env, "migrate")
+    run(env, "org", "create", "acme", "--name", "Acme")
+    key = run(env, "apikey", "create", "--org", "acme", "--role", "admin")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {key}"}

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.test_serve import UPSTATE, _free_port, sqlite_env
+from tests.test_serve import UPSTATE, _free_port, sqlite_env, stop
 
 
 @pytest.fixture
@@ -109,9 +109,4 @@ def test_every_scrape_adds_up_all_web_workers(env, tmp_path):
         # Every scrape counts all of them, whichever worker answered it.
         assert seen == {float(sent)}, (seen, by_process, log_path.read_text()[-2000:])
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)

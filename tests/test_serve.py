@@ -66,6 +66,23 @@ def _wait_for_http(url: str, server: subprocess.Popen) -> httpx.Response:
     pytest.fail(f"nothing answered on {url}")
 
 
+def run(env: dict[str, str], *args: str) -> str:
+    """An `upstate` command run to its end (raising if it fails): its stripped stdout."""
+    return subprocess.run(
+        [UPSTATE, *args], env=env, check=True, capture_output=True, text=True, timeout=120
+    ).stdout.strip()
+
+
+def stop(server: subprocess.Popen, signum: int = signal.SIGTERM, timeout: float = 60) -> None:
+    """Ask the server to stop; kill it if it has not within ``timeout`` seconds."""
+    server.send_signal(signum)
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def _wait_for_text(path: Path, text: str) -> None:
     for _ in range(STARTUP_ATTEMPTS):
         if text in path.read_text():

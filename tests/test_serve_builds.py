@@ -12,16 +12,18 @@ from pathlib import Path
 import httpx
 
 from tests.test_secret_key import env  # noqa: F401
-from tests.test_serve import UPSTATE, _children, _free_port, _wait_for_http, _wait_for_text
+from tests.test_serve import (
+    UPSTATE,
+    _children,
+    _free_port,
+    _wait_for_http,
+    _wait_for_text,
+    run,
+    stop,
+)
 from upstate.public import handoff
 
 ATTEMPTS = 150  # x 0.1 s
-
-
-def _run(env: dict[str, str], *args: str) -> str:  # noqa: F811
-    return subprocess.run(
-        [UPSTATE, *args], env=env, check=True, capture_output=True, text=True, timeout=120
-    ).stdout.strip()
 
 
 def _served(base: str, text: str) -> bool:
@@ -41,9 +43,9 @@ def _worker_of(server: subprocess.Popen) -> int:
 
 def test_the_worker_builds_and_the_web_steps_in_when_it_does_not(env, tmp_path):  # noqa: F811
     env.update(UPSTATE_LOG_LEVEL="INFO")
-    _run(env, "migrate")
-    _run(env, "org", "create", "acme", "--name", "Acme")
-    key = _run(env, "apikey", "create", "--org", "acme", "--role", "admin")
+    run(env, "migrate")
+    run(env, "org", "create", "acme", "--name", "Acme")
+    key = run(env, "apikey", "create", "--org", "acme", "--role", "admin")
     auth = {"Authorization": f"Bearer {key}"}
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -91,9 +93,4 @@ def test_the_worker_builds_and_the_web_steps_in_when_it_does_not(env, tmp_path):
     finally:
         if worker is not None:
             os.kill(worker, signal.SIGCONT)
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)

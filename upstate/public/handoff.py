@@ -123,7 +123,7 @@ def _receive(server: socket.socket, receive: Callable[[int], None]) -> None:
         except OSError:  # closed
             return
         if len(data) != _PAGE.size:
-            continue  # not ours: the socket's directory is the data directory's
+            continue  # not ours: anyone who can write beside the database may send here
         try:
             receive(_PAGE.unpack(data)[0])
         except Exception:
