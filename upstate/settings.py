@@ -159,6 +159,9 @@ HUEY = {
         help="run background tasks in the process that queues them, without a worker "
         "(for tests; not for production)",
     ),
+    # Nothing reads a task's return value: stored, it cost a write to the queue per task
+    # (two per incident update on the SQLite queue: the fan-out and the re-index return counts).
+    "results": False,
     # Tasks mostly wait on the network (mail servers, webhooks, providers): a fan-out to a
     # big list needs several in flight (bench/fanout.py).
     "consumer": {
