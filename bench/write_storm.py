@@ -23,15 +23,16 @@ Then, in this order, all from the outside (HTTP):
    key, while --readers readers fetch /p/<slug>/api/v2/summary.json, --read-rate times a
    second together (taking turns; a read's latency counts from when it was due, so an answer
    that came late makes the next one late too), for --duration seconds;
-4. paced: the same writers, now posting --paced-rate updates a second together (by default
-   the backend's writes target) beside the same readers, for --paced seconds; a write's
-   latency counts from when it was due, as a paced read's does. Closed-loop writers cannot
-   show a write's latency at a given rate: each waits writers / throughput seconds for its
-   answer whatever the server does (Little's law), so the write p50 target is read here;
-5. checks: how long until the public summary.json holds every incident's last acknowledged
+4. checks: how long until the public summary.json holds every incident's last acknowledged
    update (polled every 5 ms from the end of the last write, 10 s at most); whether the API
    (GET /api/v1/incidents/{id}) and the database (a row count, the one look at the database)
-   hold exactly the initial updates plus every write that got a 2xx ("nothing lost").
+   hold exactly the initial updates plus every write that got a 2xx ("nothing lost");
+5. paced: a second page made like the first, where as many writers post --paced-rate updates
+   a second together (by default the backend's writes target) while the readers read that
+   page, for --paced seconds; a write's latency counts from when it was due, as a paced
+   read's does. Closed-loop writers cannot show a write's latency at a given rate: each waits
+   writers / throughput seconds for its answer whatever the server does (Little's law), so
+   the write p50 target is read here. Then the same checks, from the API.
 
 It prints writes/s, write latency p50/p99, public summary.json p50/p99 idle, during the
 storm and during the paced writes, errors by status code (or exception), the consistency time,
@@ -39,14 +40,15 @@ the counts, the CPU each party used during the storm, and the targets: public su
 < 50 ms, writes >= 50/s on SQLite and >= 150/s on PostgreSQL (the storm), write p50 < 100 ms
 (paced at that rate). It prints figures; it asserts nothing.
 
-The load generator: writers and readers run in two processes of their own (asyncio + httpx,
-keep-alive connections), so neither waits on the other's event loop, in a real-time
+The load generator: writers and readers run in two processes of their own (asyncio streams,
+keep-alive HTTP/1.1 connections; httpx used three times the CPU), so neither waits on the
+other's event loop, in a real-time
 scheduling class where allowed (root; see `client_priority`). Each measures its own CPU
 time and its loop's lag (a 10 ms ticker that records how late it wakes); both are printed. A
 generator that is the bottleneck shows as a process near 100 % of a core or a lag p99 in the
 tens of milliseconds. In the runs recorded in docs/benchmarks.md the clients' loop lag p99 was
-1.6-2.4 ms, and the paced readers used about 30 % of a core. The CPU line says who used the
-machine's cores.
+1.6-2.4 ms; the paced readers used about 12 % of a core (30-45 % with httpx, before). The CPU
+line says who used the machine's cores.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -61,7 +64,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +72,14 @@ import httpx
 from _harness import Processes, percentile, progress, upstate, upstate_env, wait_until_up
 
 SLUG = "storm"
-SUMMARY = f"/p/{SLUG}/api/v2/summary.json"
+PACED_SLUG = "storm-paced"
+
+
+def summary_path(slug: str) -> str:
+    return f"/p/{slug}/api/v2/summary.json"
+
+
+SUMMARY = summary_path(SLUG)
 STATUSES = ("investigating", "identified", "monitoring")
 TARGET_WRITES = {"sqlite": 50, "postgres": 150}
 TARGET_PUBLIC_P99_MS = 50
@@ -120,33 +129,14 @@ async def _ticker(lags: list[float], stop: asyncio.Event) -> None:
         lags.append((time.perf_counter() - before - 0.01) * 1000)
 
 
-async def _timed(
-    request: Awaitable[httpx.Response], result: ClientResult, since: float | None = None
-) -> httpx.Response | None:
-    """Send one request, count its outcome and, for a success, its latency (from `since`, a
-    `time.monotonic()` moment, when given)."""
-    started = time.monotonic() if since is None else since
-    response, error = None, None
-    try:
-        response = await request
-    except httpx.HTTPError as exc:
-        error = exc
-    elapsed = (time.monotonic() - started) * 1000
-    result.codes[str(response.status_code) if response is not None else type(error).__name__] += 1
-    if response is None or not response.is_success:
-        return None
-    result.latencies_ms.append(elapsed)
-    return response
-
-
 async def _writer(
-    client: httpx.AsyncClient, base: str, auth: dict, incident: str, index: int,
+    connection: _Connection, incident: str, index: int,
     deadline: float, result: ClientResult, interval: float, offset: float,
 ) -> None:  # fmt: skip
     """Posts updates to `incident` as soon as each is answered, or (with an `interval`) one
     every `interval` seconds, a write's latency then counting from when it was due, as a
     paced read's does."""
-    url = f"{base}/api/v1/incidents/{incident}/updates"
+    path = f"/api/v1/incidents/{incident}/updates"
     ok, last_id, last_at, n = 0, "", 0.0, 0
     due = time.monotonic() + offset
     while due < deadline:
@@ -155,63 +145,127 @@ async def _writer(
         body = {"status": STATUSES[n % len(STATUSES)], "message": f"writer {index} update {n}"}
         n += 1
         since = due if interval else None
-        response = await _timed(client.post(url, json=body, headers=auth), result, since=since)
-        if response is not None:
-            ok, last_id, last_at = ok + 1, response.json()["updates"][0]["id"], time.monotonic()
+        answer = await _timed(connection, "POST", path, result, since, json_body=body)
+        if answer is not None:
+            ok, last_id, last_at = ok + 1, json.loads(answer)["updates"][0]["id"], time.monotonic()
         due = due + interval if interval else time.monotonic()
+    await connection.close()
     result.incidents[incident] = (ok, last_id, last_at)
 
 
+class _Connection:
+    """Requests over one kept-alive HTTP/1.1 connection, read with asyncio's streams. httpx
+    spent about 2 ms of CPU on each 400 KB summary.json, so the paced readers took 40 % of one
+    of the two cores the servers run on; this takes a third of that. It reads what Upstate
+    sends: a status line, headers with Content-Length, the body."""
+
+    def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
+        url = httpx.URL(base)
+        self.host, self.port = url.host, url.port
+        fields = {"Host": f"{url.host}:{url.port}", **(headers or {})}
+        self.head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, path: str, json_body: object = None) -> tuple[int, bytes]:
+        """The answer's status and body; a connection that failed is opened again next time."""
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        body = b"" if json_body is None else json.dumps(json_body).encode()
+        length = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        try:
+            writer.write(
+                f"{method} {path} HTTP/1.1\r\n{self.head}{length if body else ''}\r\n".encode()
+                + body
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            headers = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+            answer = await reader.readexactly(int(headers["content-length"]))
+        except BaseException:
+            await self.close()
+            raise
+        if headers.get("connection") == "close":
+            await self.close()
+        return status, answer
+
+    async def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
+async def _timed(
+    connection: _Connection, method: str, path: str, result: ClientResult,
+    since: float | None = None, json_body: object = None,
+) -> bytes | None:  # fmt: skip
+    """Send one request, count its outcome and, for a success, its latency (from `since`, a
+    `time.monotonic()` moment, when given); returns a success's body."""
+    started = time.monotonic() if since is None else since
+    try:
+        answer = await asyncio.wait_for(connection.request(method, path, json_body), TIMEOUT.read)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, KeyError) as exc:
+        result.codes[type(exc).__name__] += 1
+        return None
+    status, body = answer
+    result.codes[str(status)] += 1
+    if not 200 <= status < 300:
+        return None
+    result.latencies_ms.append((time.monotonic() - started) * 1000)
+    return body
+
+
 async def _reader(
-    client: httpx.AsyncClient, url: str, deadline: float, result: ClientResult, interval: float,
+    connection: _Connection, path: str, deadline: float, result: ClientResult, interval: float,
     offset: float,
 ) -> None:  # fmt: skip
-    """Reads `url` every `interval` seconds (0: as fast as answers come). A paced read's latency
-    counts from when it was due, not from when it was sent: an answer that came late delays
-    the next read, and that wait is the server's too."""
+    """Reads `path` every `interval` seconds (0: as fast as answers come). A paced read's
+    latency counts from when it was due, not from when it was sent: an answer that came late
+    delays the next read, and that wait is the server's too."""
     due = time.monotonic() + offset  # the readers take turns
     while due < deadline:
         if interval:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
-        response = await _timed(client.get(url), result, since=due if interval else None)
-        if response is not None:
-            result.last_body_bytes = len(response.content)
+        body = await _timed(connection, "GET", path, result, due if interval else None)
+        if body is not None:
+            result.last_body_bytes = len(body)
         due = due + interval if interval else time.monotonic()
+    await connection.close()
 
 
 async def _clients(
     kind: str, base: str, auth: dict, incidents: list[str], readers: int, start_at: float,
-    duration: float, read_rate: float, write_rate: float,
+    duration: float, read_rate: float, write_rate: float, read_path: str,
 ) -> ClientResult:  # fmt: skip
     result = ClientResult()
     count = len(incidents) if kind == "writers" else readers
-    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
-    async with httpx.AsyncClient(limits=limits, timeout=TIMEOUT) as client:
-        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-        lags: list[float] = []
-        stop = asyncio.Event()
-        ticker = asyncio.create_task(_ticker(lags, stop))
-        cpu = time.process_time()
-        result.started = time.monotonic()
-        deadline = result.started + duration
-        if kind == "writers":
-            interval = count / write_rate if write_rate > 0 else 0.0
-            jobs = [
-                _writer(client, base, auth, incident, i, deadline, result, interval,
-                        i * interval / count)
-                for i, incident in enumerate(incidents)
-            ]  # fmt: skip
-        else:
-            interval = readers / read_rate if read_rate > 0 else 0.0
-            jobs = [
-                _reader(client, base + SUMMARY, deadline, result, interval, n * interval / readers)
-                for n in range(readers)
-            ]
-        await asyncio.gather(*jobs)
-        result.finished = time.monotonic()
-        result.cpu_seconds = time.process_time() - cpu
-        stop.set()
-        await ticker
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    lags: list[float] = []
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(_ticker(lags, stop))
+    cpu = time.process_time()
+    result.started = time.monotonic()
+    deadline = result.started + duration
+    if kind == "writers":
+        interval = count / write_rate if write_rate > 0 else 0.0
+        jobs = [
+            _writer(_Connection(base, auth), incident, i, deadline, result, interval,
+                    i * interval / count)
+            for i, incident in enumerate(incidents)
+        ]  # fmt: skip
+    else:
+        interval = readers / read_rate if read_rate > 0 else 0.0
+        jobs = [
+            _reader(_Connection(base), read_path, deadline, result, interval,
+                    n * interval / readers)
+            for n in range(readers)
+        ]  # fmt: skip
+    await asyncio.gather(*jobs)
+    result.finished = time.monotonic()
+    result.cpu_seconds = time.process_time() - cpu
+    stop.set()
+    await ticker
     result.lag_p99_ms = percentile(lags, 0.99)
     return result
 
@@ -247,7 +301,7 @@ def _client_process(conn, *args) -> None:  # noqa: ANN001
 
 def run_clients(
     install: Install, incidents: list[str], readers: int, duration: float, read_rate: float,
-    write_rate: float = 0.0,
+    write_rate: float = 0.0, read_path: str = SUMMARY,
 ) -> dict[str, ClientResult]:  # fmt: skip
     """Writers (if any incidents; closed-loop, or `write_rate` writes a second together) and
     readers (if any), each group in a process of its own, started together; returns their
@@ -260,7 +314,7 @@ def run_clients(
             parent, child = context.Pipe(duplex=False)
             args = (
                 kind, install.base, install.auth, incidents, readers, start_at, duration,
-                read_rate, write_rate,
+                read_rate, write_rate, read_path,
             )  # fmt: skip
             proc = context.Process(target=_client_process, args=(child, *args), daemon=True)
             proc.start()
@@ -305,12 +359,14 @@ def start_install(
     return Install(backend, base, key.strip(), env, sessions, database)
 
 
-def create_page(install: Install, writers: int) -> tuple[list[str], dict[str, int]]:
+def create_page(
+    install: Install, writers: int, slug: str = SLUG
+) -> tuple[list[str], dict[str, int]]:
     """The page, its components and one incident per writer; returns the incident ids and
     how many updates each holds to begin with."""
     api = install.base + "/api/v1"
     with httpx.Client(headers=install.auth, timeout=TIMEOUT) as client:
-        page = client.post(f"{api}/pages", json={"name": "Storm Status", "slug": SLUG})
+        page = client.post(f"{api}/pages", json={"name": "Storm Status", "slug": slug})
         page.raise_for_status()
         page_id = page.json()["id"]
         components = []
@@ -350,7 +406,7 @@ def probe_single_writer(install: Install, incident: str, count: int) -> list[flo
 
 
 def wait_consistent(
-    install: Install, expected: dict[str, str], since: float
+    install: Install, expected: dict[str, str], since: float, path: str = SUMMARY
 ) -> tuple[float | None, int]:
     """Polls summary.json every 5 ms until every incident lists its last acknowledged update;
     returns the seconds from `since` (None if not within the cap) and how many incidents were
@@ -358,7 +414,7 @@ def wait_consistent(
     behind = len(expected)
     with httpx.Client(timeout=TIMEOUT) as client:
         while time.monotonic() - since < CONSISTENCY_CAP:
-            response = client.get(install.base + SUMMARY)
+            response = client.get(install.base + path)
             seen_at = time.monotonic()
             if response.is_success:
                 listed = {
@@ -461,38 +517,24 @@ def run_backend(
     storm = run_clients(install, incidents, args.readers, args.duration, args.read_rate)
     cpu_after, wall = cpu_snapshot(install), time.monotonic() - wall_before
     writers, readers = storm["writers"], storm["readers"]
-    paced_rate = args.paced_rate or TARGET_WRITES[backend]
-    paced = None
-    if args.paced > 0:
-        progress(f"{backend}: {paced_rate:g} writes/s, paced, + {args.readers} readers for "
-                 f"{args.paced} s")  # fmt: skip
-        paced = run_clients(
-            install, incidents, args.readers, args.paced, args.read_rate, write_rate=paced_rate
-        )
 
     progress(f"{backend}: checking the public page, the API and the database")
-    # incident -> (2xx writes, last acknowledged update id, when), over both phases
-    phases = [writers] + ([paced["writers"]] if paced else [])
-    written: dict[str, tuple[int, str, float]] = {}
-    for phase in phases:
-        for incident, (ok, last, at) in phase.incidents.items():
-            before = written.get(incident, (0, "", 0.0))
-            written[incident] = (before[0] + ok, last or before[1], at if last else before[2])
-    last_ids = {incident: last for incident, (_, last, _) in written.items() if last}
-    last_write = max((at for _, _, at in written.values()), default=time.monotonic())
+    last_ids = {incident: last for incident, (_, last, _) in writers.incidents.items() if last}
+    last_write = max((at for _, _, at in writers.incidents.values()), default=time.monotonic())
     consistent_after, behind = wait_consistent(install, last_ids, last_write)
     held = api_counts(install, incidents)
     probe_ok = len(single)
-    acknowledged = sum(ok for ok, _, _ in written.values())
+    acknowledged = sum(ok for ok, _, _ in writers.incidents.values())
     expected_api = sum(initial.values()) + probe_ok + acknowledged
     api_total = sum(n for n, _ in held.values())
     newest_differs = sum(held[incident][1] != last for incident, last in last_ids.items())
     in_db = database_count(install)
     size_after = len(httpx.get(install.base + SUMMARY, timeout=TIMEOUT).content)
+    paced_rate = args.paced_rate or TARGET_WRITES[backend]
+    paced = run_paced(install, args, backend, paced_rate) if args.paced > 0 else None
 
     window = writers.finished - writers.started
-    storm_writes = sum(ok for ok, _, _ in writers.incidents.values())
-    rate = storm_writes / window if window > 0 else 0.0
+    rate = acknowledged / window if window > 0 else 0.0
     # Little's law: closed-loop writers wait writers / throughput seconds per write, whatever
     # the server does with them, so the write p50 target is read at a set rate (paced).
     little = args.writers / rate * 1000 if rate > 0 else float("inf")
@@ -545,10 +587,38 @@ def run_backend(
     return Figures(backend, label, lines, notes)
 
 
-def _paced_lines(paced: dict[str, ClientResult] | None, rate: float) -> list[tuple]:
+@dataclass
+class Paced:
+    writers: ClientResult
+    readers: ClientResult
+    lost: int  # 2xx writes the API does not hold (negative: holds more)
+    consistent_after: float | None
+
+
+def run_paced(install: Install, args: argparse.Namespace, backend: str, rate: float) -> Paced:
+    """The paced phase, on a page of its own made like the storm's: each phase starts from the
+    same page, whatever the other wrote."""
+    incidents, initial = create_page(install, args.writers, slug=PACED_SLUG)
+    path = summary_path(PACED_SLUG)
+    httpx.get(install.base + path, timeout=TIMEOUT).raise_for_status()
+    progress(f"{backend}: {rate:g} writes/s paced + {args.readers} readers for {args.paced} s")
+    paced = run_clients(
+        install, incidents, args.readers, args.paced, args.read_rate, rate, read_path=path
+    )
+    writers = paced["writers"]
+    last_ids = {incident: last for incident, (_, last, _) in writers.incidents.items() if last}
+    last_write = max((at for _, _, at in writers.incidents.values()), default=time.monotonic())
+    consistent_after, _ = wait_consistent(install, last_ids, last_write, path)
+    held = api_counts(install, incidents)
+    acknowledged = sum(ok for ok, _, _ in writers.incidents.values())
+    lost = sum(initial.values()) + acknowledged - sum(n for n, _ in held.values())
+    return Paced(writers, paced["readers"], lost, consistent_after)
+
+
+def _paced_lines(paced: Paced | None, rate: float) -> list[tuple]:
     if paced is None:
         return []
-    writers, readers = paced["writers"], paced["readers"]
+    writers, readers = paced.writers, paced.readers
     window = max(writers.finished - writers.started, 1e-9)
     done = sum(ok for ok, _, _ in writers.incidents.values()) / window
     p50 = percentile(writers.latencies_ms, 0.5)
@@ -562,6 +632,10 @@ def _paced_lines(paced: dict[str, ClientResult] | None, rate: float) -> list[tup
          f"p99 < {TARGET_PUBLIC_P99_MS} ms: {_verdict(p99 < TARGET_PUBLIC_P99_MS)}"),
         ("paced: errors by status (writes, reads)",
          f"{_codes(writers.codes)}, {_codes(readers.codes)}", ""),
+        ("paced: lost writes, latest updates served after", f"{paced.lost}, " + (
+            f"{paced.consistent_after * 1000:.0f} ms" if paced.consistent_after is not None
+            else f"not within {CONSISTENCY_CAP:.0f} s"),
+         _verdict(paced.lost == 0 and paced.consistent_after is not None)),
     ]  # fmt: skip
 
 
@@ -599,7 +673,8 @@ def main() -> int:
         "--paced",
         type=float,
         default=15,
-        help="seconds of paced writes after the storm, the writers together at --paced-rate; "
+        help="seconds of paced writes on a page of their own after the storm, the writers "
+        "together at --paced-rate; "
         "0: none (15)",
     )
     parser.add_argument(
