@@ -407,6 +407,13 @@ def probe_single_writer(install: Install, incident: str, count: int) -> list[flo
     return latencies
 
 
+def last_acknowledged(writers: ClientResult) -> tuple[dict[str, str], float]:
+    """incident id -> the last update a 2xx acknowledged, and when the last of them came."""
+    last_ids = {incident: last for incident, (_, last, _) in writers.incidents.items() if last}
+    last_write = max((at for _, _, at in writers.incidents.values()), default=time.monotonic())
+    return last_ids, last_write
+
+
 def wait_consistent(
     install: Install, expected: dict[str, str], since: float, path: str = SUMMARY
 ) -> tuple[float | None, int]:
@@ -521,8 +528,7 @@ def run_backend(
     writers, readers = storm["writers"], storm["readers"]
 
     progress(f"{backend}: checking the public page, the API and the database")
-    last_ids = {incident: last for incident, (_, last, _) in writers.incidents.items() if last}
-    last_write = max((at for _, _, at in writers.incidents.values()), default=time.monotonic())
+    last_ids, last_write = last_acknowledged(writers)
     consistent_after, behind = wait_consistent(install, last_ids, last_write)
     held = api_counts(install, incidents)
     probe_ok = len(single)
@@ -608,9 +614,7 @@ def run_paced(install: Install, args: argparse.Namespace, backend: str, rate: fl
         install, incidents, args.readers, args.paced, args.read_rate, rate, read_path=path
     )
     writers = paced["writers"]
-    last_ids = {incident: last for incident, (_, last, _) in writers.incidents.items() if last}
-    last_write = max((at for _, _, at in writers.incidents.values()), default=time.monotonic())
-    consistent_after, _ = wait_consistent(install, last_ids, last_write, path)
+    consistent_after, _ = wait_consistent(install, *last_acknowledged(writers), path)
     held = api_counts(install, incidents)
     acknowledged = sum(ok for ok, _, _ in writers.incidents.values())
     lost = sum(initial.values()) + acknowledged - sum(n for n, _ in held.values())
@@ -676,8 +680,7 @@ def main() -> int:
         type=float,
         default=15,
         help="seconds of paced writes on a page of their own after the storm, the writers "
-        "together at --paced-rate; "
-        "0: none (15)",
+        "together at --paced-rate; 0: none (15)",
     )
     parser.add_argument(
         "--paced-rate",

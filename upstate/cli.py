@@ -50,8 +50,7 @@ def _web_options(args: argparse.Namespace) -> WebOptions:
         raise InvalidInput("workers", "must be at least 1")
     if args.threads is not None and args.threads < 1:
         raise InvalidInput("threads", "must be at least 1")
-    chosen = {name: getattr(args, name) for name in ("workers", "threads")}
-    given = {name: value for name, value in chosen.items() if value is not None}
+    given = {n: getattr(args, n) for n in ("workers", "threads") if getattr(args, n) is not None}
     return WebOptions(host=args.host, port=args.port, **given)
 
 

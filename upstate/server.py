@@ -38,8 +38,8 @@ MAX_DEFAULT_WORKERS = 4
 
 def default_workers() -> int:
     """Web processes: one per core, at most MAX_DEFAULT_WORKERS. Each has a Python lock of its
-    own: on two cores, two processes took 54-65 API writes a second on SQLite where one took
-    41-47, and answered the public documents from two event loops (bench/write_storm.py).
+    own: on two cores, two processes took 49-73 API writes a second on SQLite where one took
+    39-47, and answered the public documents from two event loops (bench/write_storm.py).
     The cap bounds memory: each process loads the 250 MiB matching model on first use."""
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 

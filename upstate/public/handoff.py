@@ -14,7 +14,9 @@ PostgreSQL installations keep building in every process. Handing their builds to
 (tried with LISTEN/NOTIFY) gave fewer writes and slower public reads during the same storm
 on two cores (52-53 against 54-55 writes a second, public p99 251-288 against 96-129 ms):
 with PostgreSQL and two web processes the cores were already full, and a build's CPU costs
-the same wherever it runs.
+the same wherever it runs. Tried again over this module's socket, with a lighter load
+generator: 51.8 and 48.7 against 48.4 and 44.3 writes a second, public p99 175 and 303
+against 77 and 234 ms, within the noise of those runs.
 """
 
 from __future__ import annotations
