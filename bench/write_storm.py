@@ -71,8 +71,6 @@ import _harness
 import httpx
 from _harness import Processes, percentile, progress, upstate, upstate_env, wait_until_up
 
-from upstate.server import default_workers
-
 SLUG = "storm"
 PACED_SLUG = "storm-paced"
 
@@ -502,7 +500,7 @@ def run_backend(
     backend: str, args: argparse.Namespace, tmp: Path, procs: Processes, database_url: str,
     queue: str,
 ) -> Figures:  # fmt: skip
-    web_workers = args.web_workers or (default_workers() if backend == "sqlite" else 2)
+    web_workers = args.web_workers or (1 if backend == "sqlite" else 2)
     progress(f"{backend}: setting up (migrate, org, API key, servers)")
     install = start_install(backend, tmp, procs, database_url, queue, web_workers)
     incidents, initial = create_page(install, args.writers)
@@ -699,7 +697,7 @@ def main() -> int:
         "--web-workers",
         type=int,
         default=0,
-        help="web processes (default: as many as `serve` starts on SQLite; 2 on PostgreSQL)",
+        help="web processes (default: 1 on SQLite, as `serve`; 2 on PostgreSQL, one per core)",
     )
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]

@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from upstate import server
-from upstate.cli import _web_options, build_parser, main
+from upstate.cli import main
 
 UPSTATE = Path(sys.executable).with_name("upstate")
 STARTUP_ATTEMPTS = 300  # x 0.1 s: bounded, but generous for slow CI machines
@@ -175,15 +174,6 @@ def test_it_rejects_bad_server_options_before_starting(capsys, argv, message):
     assert main(["serve", *argv]) == 2
 
     assert capsys.readouterr().err.strip() == f"upstate: error: {message}"
-
-
-@pytest.mark.parametrize(("cores", "workers"), [(None, 1), (1, 1), (2, 2), (4, 4), (16, 4)])
-def test_web_processes_default_to_one_per_core_up_to_four(monkeypatch, cores, workers):
-    monkeypatch.setattr(server.os, "cpu_count", lambda: cores)
-
-    assert _web_options(build_parser().parse_args(["serve"])).workers == workers
-    given = _web_options(build_parser().parse_args(["web", "--workers", "3", "--threads", "2"]))
-    assert (given.workers, given.threads) == (3, 2)
 
 
 @pytest.mark.parametrize("command", ["web", "serve"])

@@ -46,12 +46,12 @@ def _setup_django() -> None:
 def _web_options(args: argparse.Namespace) -> WebOptions:
     if not 0 < args.port < 65536:
         raise InvalidInput("port", "must be between 1 and 65535")
-    if args.workers is not None and args.workers < 1:
+    if args.workers < 1:
         raise InvalidInput("workers", "must be at least 1")
     if args.threads is not None and args.threads < 1:
         raise InvalidInput("threads", "must be at least 1")
-    given = {n: getattr(args, n) for n in ("workers", "threads") if getattr(args, n) is not None}
-    return WebOptions(host=args.host, port=args.port, **given)
+    threads = {} if args.threads is None else {"threads": args.threads}
+    return WebOptions(host=args.host, port=args.port, workers=args.workers, **threads)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -479,7 +479,8 @@ def _add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        help="web server processes (default: one per CPU core, at most 4)",
+        default=1,
+        help="web server processes (default 1; one per core takes more writes a second)",
     )
     parser.add_argument(
         "--threads",

@@ -33,22 +33,11 @@ def default_threads() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
-MAX_DEFAULT_WORKERS = 4
-
-
-def default_workers() -> int:
-    """Web processes: one per core, at most MAX_DEFAULT_WORKERS. Each has a Python lock of its
-    own: on two cores, two processes took 49-73 API writes a second on SQLite where one took
-    39-47, and answered the public documents from two event loops (bench/write_storm.py).
-    The cap bounds memory: each process loads the 250 MiB matching model on first use."""
-    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
-
-
 @dataclass(frozen=True)
 class WebOptions:
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = field(default_factory=lambda: default_workers())
+    workers: int = 1
     threads: int = field(default_factory=lambda: default_threads())
 
     def as_args(self) -> list[str]:
